@@ -1,0 +1,32 @@
+# Two commands for a newcomer: `make run` (service on SQLite with demo data) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint format
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/maxwork-leads db upgrade
+	$(BIN)/maxwork-leads demo --base-url http://$(HOST):$(PORT)
+	$(BIN)/maxwork-leads serve --host $(HOST) --port $(PORT)
+
+test: install lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+format: install
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests

@@ -1,0 +1,1 @@
+"""The HTTP layer: thin adapters from requests to the domain services."""

@@ -1,0 +1,63 @@
+"""The composition root: settings, database, routers and error handlers wired together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from maxwork_leads import __version__
+from maxwork_leads.api import errors, health, leads
+from maxwork_leads.db import Database
+from maxwork_leads.settings import Settings
+
+DESCRIPTION = """
+Lead ingestion for real-estate CRMs, speaking the Maxwork Public API wire format.
+
+Authenticate with the `token` query parameter (or `Authorization: Bearer <token>`) and the
+`user` header naming the credential. Every error has the same body:
+`{"Error": {"Code": ..., "Message": ..., "Fields": [{"Field": ..., "Message": ...}]}}`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service; with no settings, they are read from `MAXWORK_*` variables."""
+    settings = settings or Settings()
+    database = Database(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="Maxwork Leads API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    errors.install(app)
+    app.include_router(leads.router)
+    app.include_router(health.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated document, plus the lead body schema that the endpoint parses itself."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    body = leads.lead_in_schema()
+    components.update(body.pop("$defs", {}))
+    components["LeadIn"] = body
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,1 @@
+"""The operators' command line: thin Typer adapters over the domain services."""

@@ -1,0 +1,97 @@
+"""`maxwork-leads`: run the service and manage its data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from maxwork_leads import demo as demo_data
+from maxwork_leads.cli.credentials import credential_app
+from maxwork_leads.cli.directory import agency_app, listing_app, user_app
+from maxwork_leads.cli.output import JsonOption, emit, run
+from maxwork_leads.db import migrate
+from maxwork_leads.settings import Settings
+
+app = typer.Typer(
+    help="Lead-ingestion API for real-estate CRMs. The database comes from "
+    "MAXWORK_DATABASE_URL (default: sqlite:///./maxwork-leads.db).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(agency_app, name="agency")
+app.add_typer(user_app, name="user")
+app.add_typer(listing_app, name="listing")
+app.add_typer(credential_app, name="credential")
+
+
+@db_app.command("upgrade")
+def db_upgrade(as_json: JsonOption = False) -> None:
+    """Apply every pending migration."""
+    settings = Settings()
+    migrate.upgrade(settings)
+    revision = migrate.current_revision(settings)
+    emit(as_json, {"revision": revision}, f"database at revision {revision}")
+
+
+@app.command()
+def demo(
+    base_url: Annotated[str, typer.Option(help="Where the server listens.")] = (
+        "http://127.0.0.1:8000"
+    ),
+    as_json: JsonOption = False,
+) -> None:
+    """Load the demo agency, users, listings and credential; print a curl that creates a lead.
+
+    Safe to run again: it creates only what is missing and issues the demo credential a
+    fresh token each time.
+    """
+
+    def work(session):  # type: ignore[no-untyped-def]
+        loaded = demo_data.load(session)
+        curl = demo_data.curl_example(loaded, base_url.rstrip("/"))
+        data = {
+            "agency": str(loaded.agency.id),
+            "lead_manager": str(loaded.manager.id),
+            "agent": str(loaded.agent.id),
+            "listings": list(loaded.references),
+            "username": loaded.username,
+            "token": loaded.token,
+            "curl": curl,
+        }
+        human = (
+            f"demo data ready: agency {loaded.agency.name}, listings "
+            f"{', '.join(loaded.references)}, credential {loaded.username}\n"
+            f"create a lead with:\n{curl}"
+        )
+        return data, human
+
+    run(as_json, work)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+) -> None:
+    """Run the HTTP service (migrating the SQLite default first)."""
+    import uvicorn
+
+    settings = Settings()
+    if settings.is_sqlite:
+        migrate.upgrade(settings)
+    uvicorn.run(
+        "maxwork_leads.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="info",
+    )
+
+
+__all__ = ["app", "run"]

@@ -1,0 +1,1 @@
+"""Integrator credentials: issuing, rotating, revoking and checking tokens."""

@@ -1,0 +1,32 @@
+"""Every query about credentials."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from maxwork_leads.models import Credential
+
+
+def by_username(session: Session, username: str) -> Credential | None:
+    return session.scalar(select(Credential).where(Credential.username == username))
+
+
+def all_credentials(session: Session) -> list[Credential]:
+    return list(session.scalars(select(Credential).order_by(Credential.username)))
+
+
+def touch(session: Session, credential_id: uuid.UUID, now: datetime, older_than: datetime) -> None:
+    """Record use, at most once per interval, so busy integrators don't contend on one row."""
+    session.execute(
+        update(Credential)
+        .where(
+            Credential.id == credential_id,
+            or_(Credential.last_used_at.is_(None), Credential.last_used_at < older_than),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,93 @@
+"""Issuing and checking integrator credentials."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from maxwork_leads.credentials import repository, tokens
+from maxwork_leads.directory.service import require_agency
+from maxwork_leads.errors import InvalidInput, Unauthorized
+from maxwork_leads.models import Credential
+from maxwork_leads.models.base import utcnow
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    credential: Credential
+    token: str
+
+
+def create(
+    session: Session, *, username: str, agency_id: str | uuid.UUID | None = None
+) -> IssuedCredential:
+    """A new credential; its token is returned here once and only its hash is stored."""
+    username = username.strip()
+    if not username or len(username) > 100 or "\x00" in username:
+        raise InvalidInput("username must be 1 to 100 characters")
+    if repository.by_username(session, username) is not None:
+        raise InvalidInput(f"a credential for {username!r} already exists")
+    agency = require_agency(session, agency_id) if agency_id is not None else None
+    token = tokens.generate_token()
+    credential = Credential(
+        username=username,
+        token_hash=tokens.hash_token(token),
+        agency_id=agency.id if agency else None,
+    )
+    session.add(credential)
+    session.flush()
+    return IssuedCredential(credential, token)
+
+
+def _require(session: Session, username: str) -> Credential:
+    credential = repository.by_username(session, username)
+    if credential is None:
+        raise InvalidInput(f"no credential for {username!r}")
+    return credential
+
+
+def revoke(session: Session, *, username: str) -> Credential:
+    credential = _require(session, username)
+    if credential.revoked_at is None:
+        credential.revoked_at = utcnow()
+        session.flush()
+    return credential
+
+
+def rotate(session: Session, *, username: str) -> IssuedCredential:
+    """A new token for the same integrator; the old one stops working at once."""
+    credential = _require(session, username)
+    token = tokens.generate_token()
+    credential.token_hash = tokens.hash_token(token)
+    credential.rotated_at = utcnow()
+    credential.revoked_at = None
+    session.flush()
+    return IssuedCredential(credential, token)
+
+
+def list_all(session: Session) -> list[Credential]:
+    return repository.all_credentials(session)
+
+
+def authenticate(session: Session, *, username: str | None, token: str | None) -> Credential:
+    """The live credential that `username` names and `token` proves, or Unauthorized.
+
+    Every failure gives the same message, so a caller cannot tell which part was wrong.
+    """
+    failure = Unauthorized("missing or invalid token or user")
+    if not username or not token:
+        raise failure
+    credential = repository.by_username(session, username)
+    if credential is None:
+        tokens.token_matches(token, "0" * 64)
+        raise failure
+    if not tokens.token_matches(token, credential.token_hash) or credential.revoked_at:
+        raise failure
+    now = utcnow()
+    repository.touch(session, credential.id, now, now - LAST_USED_RESOLUTION)
+    return credential

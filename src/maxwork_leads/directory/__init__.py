@@ -1,0 +1,1 @@
+"""Agencies, users and listings: who and what leads are about."""

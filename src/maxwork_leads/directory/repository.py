@@ -1,0 +1,41 @@
+"""Every query about agencies, users and listings."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from maxwork_leads.models import Agency, Listing, User
+from maxwork_leads.models.directory import ROLE_LEAD_MANAGER
+
+
+def agency_by_id(session: Session, agency_id: uuid.UUID) -> Agency | None:
+    return session.get(Agency, agency_id)
+
+
+def agency_by_name(session: Session, name: str) -> Agency | None:
+    return session.scalar(select(Agency).where(Agency.name == name))
+
+
+def user_by_id(session: Session, user_id: uuid.UUID) -> User | None:
+    return session.get(User, user_id)
+
+
+def user_by_username(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def first_lead_manager(session: Session, agency_id: uuid.UUID) -> User | None:
+    """The agency's first active lead manager, by creation then ID, so the choice is stable."""
+    return session.scalar(
+        select(User)
+        .where(User.agency_id == agency_id, User.role == ROLE_LEAD_MANAGER, User.active)
+        .order_by(User.created_at, User.id)
+        .limit(1)
+    )
+
+
+def listing_by_reference(session: Session, reference: str) -> Listing | None:
+    return session.scalar(select(Listing).where(Listing.public_reference == reference))

@@ -1,0 +1,1 @@
+"""The lead lifecycle: validation, routing, matching, status rules and storage."""

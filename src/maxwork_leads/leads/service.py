@@ -1,0 +1,249 @@
+"""What the universal endpoint does with one lead: find or create it, move it, qualify it.
+
+Every change and its activity row happen in the caller's transaction; this module flushes,
+it never commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from maxwork_leads.errors import InvalidInput
+from maxwork_leads.ids import new_id
+from maxwork_leads.leads import contacts, lifecycle, qualifications, repository, routing
+from maxwork_leads.leads.enums import LeadStatus, Stage
+from maxwork_leads.leads.matching import NaturalKey, fingerprint, listing_key, lock_id
+from maxwork_leads.leads.normalize import Phone, normalize_phone
+from maxwork_leads.leads.schemas import MANUAL_REFERENCE, LeadIn
+from maxwork_leads.models import Contact, Credential, Lead, LeadActivity, Qualification, User
+from maxwork_leads.models.base import utcnow
+
+CREATED = "created"
+UPDATED = "updated"
+UNCHANGED = "unchanged"
+
+
+@dataclass
+class LeadOutcome:
+    lead: Lead
+    agent: User
+    operation: str
+    contact: Contact | None = None
+    contact_operation: str | None = None
+    qualification: Qualification | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Received:
+    """Who sent the request and what arrived, for the lead's activity."""
+
+    credential: Credential
+    user_agent: str | None
+    payload: dict[str, Any]
+
+
+def ingest(session: Session, lead_in: LeadIn, received: Received, *, region: str) -> LeadOutcome:
+    """Apply one request of the universal endpoint and say what happened to which lead."""
+    warnings = [f"Unknown field {name} ignored" for name in lead_in.unknown_fields()]
+    phone = normalize_phone(lead_in.sender_phone, region)
+    if phone.warning:
+        warnings.append(phone.warning)
+    route = routing.route(
+        session,
+        credential=received.credential,
+        public_reference=None if lead_in.is_manual else lead_in.public_reference,
+        internal_user_id=lead_in.internal_user_id,
+    )
+    key = NaturalKey(
+        agent_id=route.agent.id,
+        listing_key=listing_key(route.listing.id if route.listing else None),
+        phone_key=phone.key,
+        email=lead_in.sender_email,
+    )
+    credential = received.credential
+    locks = [key.lock_id()]
+    if lead_in.external_id is not None:
+        locks.insert(0, lock_id("external", str(credential.id), lead_in.external_id))
+    repository.lock_keys(session, locks)
+
+    digest = fingerprint(_meaning(lead_in, phone))
+    lead = _find(session, lead_in, key, credential, warnings)
+    if lead is None:
+        lead = _new_lead(lead_in, route, key, phone, credential, digest)
+        if repository.insert(session, lead):
+            return _after_create(session, lead, lead_in, route.agent, received, warnings)
+        lead = _find(session, lead_in, key, credential, warnings)
+        if lead is None:
+            raise InvalidInput("the lead changed while it was being saved; please retry")
+    return _update(session, lead, lead_in, route.agent, received, digest, warnings)
+
+
+def _meaning(lead_in: LeadIn, phone: Phone) -> dict[str, Any]:
+    names = set(LeadIn.model_fields) - {"created_at", "sender_phone"}
+    values = lead_in.model_dump(include=names, exclude_none=True)
+    values["phone"] = phone.key
+    return values
+
+
+def _find(
+    session: Session,
+    lead_in: LeadIn,
+    key: NaturalKey,
+    credential: Credential,
+    warnings: list[str],
+) -> Lead | None:
+    """The lead this request talks about: by external ID, else the open one, else None.
+
+    An `Archived` request with no open lead also finds the latest archived lead, so that
+    archiving twice is a no-op rather than a second closed lead.
+    """
+    if lead_in.external_id is not None:
+        lead = repository.lead_by_external_id(session, credential.id, lead_in.external_id)
+        if lead is not None:
+            return lead
+    lead = repository.open_lead(session, key)
+    if lead is None and lead_in.lead_status is LeadStatus.ARCHIVED:
+        lead = repository.latest_archived_lead(session, key)
+    if lead is None or lead_in.external_id is None or lead.external_id == lead_in.external_id:
+        return lead
+    if lead.external_id is None and lead.credential_id == credential.id:
+        lead.external_id = lead_in.external_id
+    else:
+        warnings.append(
+            "This person already has an open lead for this listing and agent "
+            f"(External_LeadId {lead.external_id!r}); the request was recorded on it"
+        )
+    return lead
+
+
+def _new_lead(
+    lead_in: LeadIn,
+    route: routing.Route,
+    key: NaturalKey,
+    phone: Phone,
+    credential: Credential,
+    digest: str,
+) -> Lead:
+    now = utcnow()
+    status = lead_in.lead_status
+    return Lead(
+        id=new_id(),
+        agency_id=route.agency.id,
+        agent_id=route.agent.id,
+        listing_id=route.listing.id if route.listing else None,
+        listing_key=key.listing_key,
+        public_reference=route.listing.public_reference if route.listing else MANUAL_REFERENCE,
+        credential_id=credential.id,
+        external_id=lead_in.external_id,
+        status=status.value,
+        stage=Stage.LEAD.value,
+        routing_reason=route.reason,
+        sender_name=lead_in.sender_name,
+        email=key.email,
+        phone_raw=phone.raw,
+        phone_key=phone.key,
+        phone_e164=phone.e164,
+        message=lead_in.message,
+        last_fingerprint=digest,
+        enquired_at=lead_in.created_at or now,
+        contacted_at=now if status is LeadStatus.CONTACTED else None,
+        archived_at=now if status is LeadStatus.ARCHIVED else None,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _after_create(
+    session: Session,
+    lead: Lead,
+    lead_in: LeadIn,
+    agent: User,
+    received: Received,
+    warnings: list[str],
+) -> LeadOutcome:
+    outcome = LeadOutcome(lead=lead, agent=agent, operation=CREATED, warnings=warnings)
+    changes: dict[str, Any] = {"status": [None, lead.status], "routing": lead.routing_reason}
+    values = lead_in.qualification_values()
+    if values:
+        outcome.qualification = qualifications.apply(session, lead, values, changes)
+    if lead.status == LeadStatus.CONTACTED:
+        contacts.link(session, lead, outcome)
+    _record(session, lead, received, "created", None, changes, lead_in.message)
+    return outcome
+
+
+def _update(
+    session: Session,
+    lead: Lead,
+    lead_in: LeadIn,
+    agent: User,
+    received: Received,
+    digest: str,
+    warnings: list[str],
+) -> LeadOutcome:
+    outcome = LeadOutcome(lead=lead, agent=agent, operation=UNCHANGED, warnings=warnings)
+    if lead.agent_id != agent.id:
+        outcome.agent = session.get(User, lead.agent_id) or agent
+    outcome.qualification = repository.qualification_for(session, lead.id)
+    if lead.contact_id is not None:
+        outcome.contact = repository.contact_by_id(session, lead.contact_id)
+    if lead.last_fingerprint == digest:
+        return outcome
+
+    current = LeadStatus(lead.status)
+    requested = lead_in.lead_status
+    status = lifecycle.next_status(current, requested)
+    warning = lifecycle.backwards_warning(current, requested)
+    if warning:
+        warnings.append(warning)
+    changes: dict[str, Any] = {}
+    if status is not current:
+        changes["status"] = [current.value, status.value]
+        lead.status = status.value
+        now = utcnow()
+        if status is LeadStatus.CONTACTED:
+            lead.contacted_at = now
+        elif status is LeadStatus.ARCHIVED:
+            lead.archived_at = now
+    values = lead_in.qualification_values()
+    if values:
+        outcome.qualification = qualifications.apply(session, lead, values, changes)
+    if lead.status == LeadStatus.CONTACTED and lead.contact_id is None:
+        contacts.link(session, lead, outcome)
+    elif outcome.contact is not None and outcome.qualification is not None and values:
+        contacts.update_profile(outcome.contact, outcome.qualification)
+    lead.last_fingerprint = digest
+    lead.updated_at = utcnow()
+    kind = "status_change" if "status" in changes else "enquiry"
+    _record(session, lead, received, kind, current.value, changes, lead_in.message)
+    outcome.operation = UPDATED
+    return outcome
+
+
+def _record(
+    session: Session,
+    lead: Lead,
+    received: Received,
+    kind: str,
+    status_before: str | None,
+    changes: dict[str, Any],
+    message: str,
+) -> None:
+    repository.add(
+        session,
+        LeadActivity(
+            lead_id=lead.id,
+            credential_id=received.credential.id,
+            user_agent=received.user_agent,
+            kind=kind,
+            status_before=status_before,
+            status_after=lead.status,
+            message=message,
+            changes=changes,
+            payload=received.payload,
+        ),
+    )

@@ -1,0 +1,18 @@
+"""ORM models, one module per table family, all on one `Base`."""
+
+from maxwork_leads.models.base import Base
+from maxwork_leads.models.credentials import Credential
+from maxwork_leads.models.directory import Agency, Listing, User
+from maxwork_leads.models.leads import Contact, Lead, LeadActivity, Qualification
+
+__all__ = [
+    "Agency",
+    "Base",
+    "Contact",
+    "Credential",
+    "Lead",
+    "LeadActivity",
+    "Listing",
+    "Qualification",
+    "User",
+]

@@ -1,0 +1,118 @@
+"""Leads, the contacts they become, their qualifications and their activity."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from maxwork_leads.models.base import Base, IdMixin, TimestampMixin, utcnow
+
+ARCHIVED = "Archived"
+OPEN_LEAD = text("status <> 'Archived'")
+HAS_EXTERNAL_ID = text("external_id IS NOT NULL")
+
+
+class Contact(IdMixin, TimestampMixin, Base):
+    """A person in an agent's address book: one per normalised phone + email + agent."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (Index("uq_contacts_identity", "agent_id", "phone_key", "email", unique=True),)
+
+    agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    phone_key: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    phone_raw: Mapped[str] = mapped_column(String(64))
+    search_profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Lead(IdMixin, TimestampMixin, Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        # At most one open lead per natural key; archived leads are history and may repeat.
+        Index(
+            "uq_leads_open_natural_key",
+            "agent_id",
+            "listing_key",
+            "phone_key",
+            "email",
+            unique=True,
+            postgresql_where=OPEN_LEAD,
+            sqlite_where=OPEN_LEAD,
+        ),
+        # At most one lead per external ID per integrator.
+        Index(
+            "uq_leads_credential_external_id",
+            "credential_id",
+            "external_id",
+            unique=True,
+            postgresql_where=HAS_EXTERNAL_ID,
+            sqlite_where=HAS_EXTERNAL_ID,
+        ),
+        Index("ix_leads_natural_key", "agent_id", "listing_key", "phone_key", "email"),
+        Index("ix_leads_updated_at", "updated_at"),
+    )
+
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"), index=True)
+    agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    listing_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("listings.id"), index=True)
+    # The listing's ID as text, or "manual": a non-null column so the unique index holds.
+    listing_key: Mapped[str] = mapped_column(String(40))
+    public_reference: Mapped[str] = mapped_column(String(100))
+    credential_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("credentials.id"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[str] = mapped_column(String(20))
+    routing_reason: Mapped[str] = mapped_column(String(20))
+    sender_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    phone_raw: Mapped[str] = mapped_column(String(64))
+    phone_key: Mapped[str] = mapped_column(String(32))
+    phone_e164: Mapped[str | None] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    # Fingerprint of the last request applied, so an identical repeat changes nothing.
+    last_fingerprint: Mapped[str] = mapped_column(String(64))
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    enquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    contacted_at: Mapped[datetime | None]
+    archived_at: Mapped[datetime | None]
+
+
+class Qualification(IdMixin, TimestampMixin, Base):
+    """What the person behind a lead is looking for."""
+
+    __tablename__ = "qualifications"
+
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id"), unique=True)
+    price_min: Mapped[float | None]
+    price_max: Mapped[float | None]
+    room_min: Mapped[int | None]
+    room_max: Mapped[int | None]
+    area_min: Mapped[float | None]
+    area_max: Mapped[float | None]
+    lead_type: Mapped[str | None] = mapped_column(String(20))
+    business_type: Mapped[str | None] = mapped_column(String(20))
+    listing_class: Mapped[str | None] = mapped_column(String(20))
+    property_type: Mapped[str | None] = mapped_column(String(40))
+    attributes: Mapped[list[str] | None] = mapped_column(JSON)
+
+
+class LeadActivity(IdMixin, Base):
+    """One accepted request's effect on a lead, written in the same transaction as the change."""
+
+    __tablename__ = "lead_activity"
+
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id"), index=True)
+    credential_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("credentials.id"))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(30))
+    status_before: Mapped[str | None] = mapped_column(String(20))
+    status_after: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,46 @@
+"""Service settings, read from `MAXWORK_*` environment variables and passed in explicitly."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./maxwork-leads.db"
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Map the plain URL every PostgreSQL tool understands onto the driver this service uses."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MAXWORK_", extra="ignore")
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLite file (default) or postgresql://user:password@host:port/db.",
+    )
+    default_region: str = Field(
+        "PT", description="Region used to read phone numbers written without a country code."
+    )
+    max_body_bytes: int = Field(1024 * 1024, gt=0, description="Largest accepted request body.")
+    pool_size: int = Field(10, gt=0, description="Database connections kept per server process.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql", "postgres:")):
+            raise ValueError("MAXWORK_DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("default_region")
+    @classmethod
+    def _region_upper(cls, value: str) -> str:
+        return value.upper()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

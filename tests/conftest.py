@@ -1,0 +1,105 @@
+"""Shared fixtures: the same suite runs on a real SQLite file and on the real PostgreSQL.
+
+PostgreSQL comes from MAXWORK_TEST_POSTGRES_URL (default: the local server, database
+maxwork_leads_test, created if missing). Without a reachable server its tests skip, unless
+MAXWORK_REQUIRE_POSTGRES=1 (as in CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from maxwork_leads.app import create_app
+from maxwork_leads.db import Database
+from maxwork_leads.db.migrate import upgrade
+from maxwork_leads.models import Base
+from maxwork_leads.settings import Settings
+
+POSTGRES_URL = os.environ.get(
+    "MAXWORK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/maxwork_leads_test"
+)
+REQUIRE_POSTGRES = os.environ.get("MAXWORK_REQUIRE_POSTGRES") == "1"
+
+
+def _prepare_postgres(url: str) -> str | None:
+    """Create the test database if needed and empty it; the reason it is unusable, or None."""
+    base, _, name = url.rpartition("/")
+    try:
+        with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=3) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{name}"')
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+    except psycopg.Error as exc:
+        return f"PostgreSQL at {url} is not usable: {exc}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> str:
+    reason = _prepare_postgres(POSTGRES_URL)
+    if reason:
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason + " (MAXWORK_REQUIRE_POSTGRES=1)")
+        pytest.skip(reason)
+    upgrade(Settings(database_url=POSTGRES_URL))
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("sqlite") / "leads.db"
+    url = f"sqlite:///{path}"
+    upgrade(Settings(database_url=url))
+    return url
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each storage test runs once per database."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+def empty_tables(database: Database) -> None:
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    with database.engine.begin() as conn:
+        if database.engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    """A migrated, empty database; tables are emptied again after the test."""
+    database = Database(settings)
+    empty_tables(database)
+    yield database
+    empty_tables(database)
+    database.dispose()
+
+
+@pytest.fixture
+def client(db: Database) -> Iterator[TestClient]:
+    app = create_app(db.settings)
+    with TestClient(app) as test_client:
+        yield test_client

@@ -1,0 +1,73 @@
+"""Racing requests on several server processes still produce exactly one lead and contact."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from maxwork_leads.db import Database
+from maxwork_leads.models import Contact, Lead, LeadActivity
+from tests.e2e.server import running_server
+from tests.factories import World, lead_body, make_world
+
+pytestmark = pytest.mark.postgres
+
+
+def fire(base_url: str, world: World, body: dict[str, object], copies: int) -> list[httpx.Response]:
+    def send(_: int) -> httpx.Response:
+        return httpx.post(
+            f"{base_url}/listingexport/leads",
+            params=world.caller.params(),
+            headers=world.caller.headers(),
+            json=body,
+            timeout=30,
+        )
+
+    with ThreadPoolExecutor(max_workers=copies) as pool:
+        return list(pool.map(send, range(copies)))
+
+
+def counts(db: Database) -> tuple[int, int, int]:
+    with db.session_scope() as session:
+        return tuple(  # type: ignore[return-value]
+            session.scalar(select(func.count()).select_from(model))
+            for model in (Lead, Contact, LeadActivity)
+        )
+
+
+@pytest.fixture
+def pg_db(postgresql_url: str) -> Database:
+    from maxwork_leads.settings import Settings
+    from tests.conftest import empty_tables
+
+    database = Database(Settings(database_url=postgresql_url))
+    empty_tables(database)
+    return database
+
+
+def test_twenty_identical_contacted_requests_make_one_lead_and_one_contact(
+    pg_db: Database, postgresql_url: str
+) -> None:
+    world = make_world(pg_db)
+    body = lead_body(Public_Reference=world.listing.public_reference, Lead_Status="Contacted")
+    with running_server(postgresql_url, workers=2) as base_url:
+        responses = fire(base_url, world, body, copies=20)
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * 19 + [201]
+    assert len({r.json()["Lead_Id"] for r in responses}) == 1
+    assert len({r.json()["Contact_Id"] for r in responses}) == 1
+    assert counts(pg_db) == (1, 1, 1)
+
+
+def test_racing_archive_requests_make_one_archived_lead(
+    pg_db: Database, postgresql_url: str
+) -> None:
+    world = make_world(pg_db)
+    body = lead_body(Public_Reference=world.listing.public_reference, Lead_Status="Archived")
+    with running_server(postgresql_url, workers=2) as base_url:
+        responses = fire(base_url, world, body, copies=12)
+    assert all(r.status_code in (200, 201) for r in responses)
+    assert counts(pg_db)[0] == 1
