@@ -1,8 +1,9 @@
 """Shared fixtures: the same suite runs on a real SQLite file and on the real PostgreSQL.
 
-PostgreSQL comes from MAXWORK_TEST_POSTGRES_URL (default: the local server, database
-maxwork_leads_test, created if missing). Without a reachable server its tests skip, unless
-MAXWORK_REQUIRE_POSTGRES=1 (as in CI), where they fail.
+PostgreSQL comes from MAXWORK_TEST_POSTGRES_URL, a database the suite may empty; by default
+each run creates its own database on the local server and drops it at the end, so that
+parallel runs never see each other's rows. Without a reachable server the PostgreSQL tests
+skip, unless MAXWORK_REQUIRE_POSTGRES=1 (as in CI), where they fail.
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ from maxwork_leads.db.migrate import upgrade
 from maxwork_leads.models import Base
 from maxwork_leads.settings import Settings
 
-POSTGRES_URL = os.environ.get(
-    "MAXWORK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/maxwork_leads_test"
-)
+POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
+POSTGRES_URL = os.environ.get("MAXWORK_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("MAXWORK_REQUIRE_POSTGRES") == "1"
 
 
@@ -47,14 +47,23 @@ def _prepare_postgres(url: str) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def postgresql_url() -> str:
-    reason = _prepare_postgres(POSTGRES_URL)
+def postgresql_url() -> Iterator[str]:
+    url = POSTGRES_URL or f"{POSTGRES_SERVER}/maxwork_leads_test_{os.getpid()}"
+    reason = _prepare_postgres(url)
     if reason:
         if REQUIRE_POSTGRES:
             pytest.fail(reason + " (MAXWORK_REQUIRE_POSTGRES=1)")
         pytest.skip(reason)
-    upgrade(Settings(database_url=POSTGRES_URL))
-    return POSTGRES_URL
+    upgrade(Settings(database_url=url))
+    yield url
+    if POSTGRES_URL is None:
+        _drop_database(url)
+
+
+def _drop_database(url: str) -> None:
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 
 from maxwork_leads import __version__
 from maxwork_leads.api import errors, health, leads
+from maxwork_leads.api.access_log import AccessLog
 from maxwork_leads.db import Database
 from maxwork_leads.settings import Settings
 
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     errors.install(app)
+    app.add_middleware(AccessLog)
     app.include_router(leads.router)
     app.include_router(health.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -7,9 +7,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -23,39 +25,54 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    log_path: Path
+
+    def log(self) -> str:
+        """Everything the server processes wrote so far."""
+        return self.log_path.read_text(errors="replace")
+
+
 @contextmanager
-def running_server(database_url: str, workers: int = 1, timeout: float = 30) -> Iterator[str]:
-    """Yield the base URL of a server started with the production command; stop it after."""
+def running_server(database_url: str, workers: int = 1, timeout: float = 30) -> Iterator[Server]:
+    """A server started with the production command in its own process group; stopped after."""
     port = free_port()
     env = {**os.environ, "MAXWORK_DATABASE_URL": database_url}
-    process = subprocess.Popen(
-        [CLI, "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base_url, process, timeout)
-        yield base_url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
+    with tempfile.NamedTemporaryFile(prefix="maxwork-server-", suffix=".log") as log_file:
+        process = subprocess.Popen(
+            [CLI, "serve", "--port", str(port), "--workers", str(workers)],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        server = Server(f"http://127.0.0.1:{port}", Path(log_file.name))
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            _wait_ready(server, process, timeout)
+            yield server
+        finally:
+            stop(process)
 
 
-def _wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the whole process group (workers too), SIGKILL if it lingers."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _wait_ready(server: Server, process: subprocess.Popen[bytes], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            stderr = process.stderr.read().decode() if process.stderr else ""
-            raise RuntimeError(f"server exited early: {stderr}")
+            raise RuntimeError(f"server exited early: {server.log()}")
         try:
-            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+            if httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass

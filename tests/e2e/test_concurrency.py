@@ -53,8 +53,8 @@ def test_twenty_identical_contacted_requests_make_one_lead_and_one_contact(
 ) -> None:
     world = make_world(pg_db)
     body = lead_body(Public_Reference=world.listing.public_reference, Lead_Status="Contacted")
-    with running_server(postgresql_url, workers=2) as base_url:
-        responses = fire(base_url, world, body, copies=20)
+    with running_server(postgresql_url, workers=2) as server:
+        responses = fire(server.url, world, body, copies=20)
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] * 19 + [201]
     assert len({r.json()["Lead_Id"] for r in responses}) == 1
@@ -67,7 +67,7 @@ def test_racing_archive_requests_make_one_archived_lead(
 ) -> None:
     world = make_world(pg_db)
     body = lead_body(Public_Reference=world.listing.public_reference, Lead_Status="Archived")
-    with running_server(postgresql_url, workers=2) as base_url:
-        responses = fire(base_url, world, body, copies=12)
+    with running_server(postgresql_url, workers=2) as server:
+        responses = fire(server.url, world, body, copies=12)
     assert all(r.status_code in (200, 201) for r in responses)
     assert counts(pg_db)[0] == 1

@@ -11,14 +11,30 @@ from tests.factories import lead_body, make_world
 
 def test_a_served_lead_is_created_and_probes_answer(db: Database, database_url: str) -> None:
     world = make_world(db)
-    with running_server(database_url) as base_url:
-        assert httpx.get(f"{base_url}/healthz").json() == {"status": "ok"}
-        assert httpx.get(f"{base_url}/readyz").json() == {"status": "ready"}
+    with running_server(database_url) as server:
+        assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+        assert httpx.get(f"{server.url}/readyz").json() == {"status": "ready"}
         response = httpx.post(
-            f"{base_url}/listingexport/leads",
+            f"{server.url}/listingexport/leads",
             params=world.caller.params(),
             headers=world.caller.headers(),
             json=lead_body(Public_Reference=world.listing.public_reference),
         )
     assert response.status_code == 201
     assert response.json()["Operation"] == "created"
+
+
+def test_the_server_log_never_contains_the_token(db: Database, database_url: str) -> None:
+    world = make_world(db)
+    with running_server(database_url) as server:
+        for status in ("New", "Bogus"):
+            httpx.post(
+                f"{server.url}/listingexport/leads",
+                params=world.caller.params(),
+                headers=world.caller.headers(),
+                json=lead_body(Public_Reference=world.listing.public_reference, Lead_Status=status),
+            )
+        log = server.log()
+    assert '"path": "/listingexport/leads"' in log
+    assert world.caller.token not in log
+    assert "token=" not in log

@@ -71,6 +71,20 @@ def demo(
     run(as_json, work)
 
 
+# uvicorn's own access log prints the query string, which may hold a token: it is off,
+# and maxwork_leads.access logs the path, status and timing instead.
+LOG_CONFIG = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "maxwork_leads": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
+}
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -91,6 +105,7 @@ def serve(
         workers=workers,
         access_log=False,
         log_level="info",
+        log_config=LOG_CONFIG,
     )
 
 
