@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -17,14 +18,20 @@ pytestmark = pytest.mark.postgres
 
 
 def fire(base_url: str, world: World, body: dict[str, object], copies: int) -> list[httpx.Response]:
+    """Send `copies` requests at the same instant: each thread connects, then all wait on a
+    barrier and send together."""
+    barrier = threading.Barrier(copies)
+
     def send(_: int) -> httpx.Response:
-        return httpx.post(
-            f"{base_url}/listingexport/leads",
-            params=world.caller.params(),
-            headers=world.caller.headers(),
-            json=body,
-            timeout=30,
-        )
+        with httpx.Client(base_url=base_url, timeout=30) as client:
+            client.get("/healthz")
+            barrier.wait()
+            return client.post(
+                "/listingexport/leads",
+                params=world.caller.params(),
+                headers=world.caller.headers(),
+                json=body,
+            )
 
     with ThreadPoolExecutor(max_workers=copies) as pool:
         return list(pool.map(send, range(copies)))
