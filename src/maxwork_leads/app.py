@@ -10,9 +10,12 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from maxwork_leads import __version__
-from maxwork_leads.api import errors, health, leads
+from maxwork_leads.api import errors, health, history, leads
 from maxwork_leads.api.access_log import AccessLog
+from maxwork_leads.api.pipeline import Services
 from maxwork_leads.db import Database
+from maxwork_leads.integration.ratelimit import make_limiter
+from maxwork_leads.leads.schemas import LeadIn
 from maxwork_leads.settings import Settings
 
 DESCRIPTION = """
@@ -40,11 +43,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.database = database
+    limiter = make_limiter(
+        settings.rate_limit_per_second, settings.rate_limit_burst, settings.redis_url
+    )
+    app.state.services = Services(settings, database, limiter)
     errors.install(app)
     app.add_middleware(AccessLog)
     app.include_router(leads.router)
+    app.include_router(history.router)
     app.include_router(health.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -58,7 +64,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    body = leads.lead_in_schema()
+    body = LeadIn.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
     components.update(body.pop("$defs", {}))
     components["LeadIn"] = body
     app.openapi_schema = schema

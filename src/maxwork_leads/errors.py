@@ -18,10 +18,16 @@ class AppError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str, fields: list[FieldError] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        fields: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or []
+        self.headers = headers or {}
 
 
 class MalformedJson(AppError):
@@ -73,6 +79,11 @@ class UnknownUser(ValidationFailed):
 
 class NoAgentAvailable(ValidationFailed):
     code = "no_agent_available"
+
+
+class InternalError(AppError):
+    code = "internal_error"
+    status = 500
 
 
 class Conflict(AppError):

@@ -28,6 +28,21 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(1024 * 1024, gt=0, description="Largest accepted request body.")
     pool_size: int = Field(10, gt=0, description="Database connections kept per server process.")
+    rate_limit_per_second: float = Field(
+        20, ge=0, description="Requests per second per credential; 0 turns limiting off."
+    )
+    rate_limit_burst: int = Field(100, ge=1, description="Requests a credential may burst.")
+    redis_url: str | None = Field(
+        None,
+        description="Redis for the rate limiter shared by several server processes "
+        "(redis://host:port/db). Without it the limiter lives in the one server process.",
+    )
+    history_retention_days: int = Field(
+        90, ge=1, description="Days integration history is kept (see `history prune`)."
+    )
+    idempotency_ttl_hours: int = Field(
+        24, ge=24, description="Hours an Idempotency-Key's first response is replayed."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -1,68 +1,82 @@
-"""Request-level dependencies: settings, database, credentials and the JSON body."""
+"""Request-level dependencies: the services, who is calling, and the JSON body."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Header, Query, Request
 
-from maxwork_leads.db import Database
-from maxwork_leads.errors import (
-    BodyTooLarge,
-    MalformedJson,
-    Unauthorized,
-    UnsupportedMediaType,
-    ValidationFailed,
-)
-from maxwork_leads.settings import Settings
+from maxwork_leads.api.pipeline import Call, Services
+from maxwork_leads.errors import BodyTooLarge, MalformedJson, UnsupportedMediaType
+from maxwork_leads.integration import scrub
+from maxwork_leads.models.base import utcnow
 
 
-def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+def get_services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
 
 
-def get_database(request: Request) -> Database:
-    return request.app.state.database  # type: ignore[no-any-return]
+ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-DatabaseDep = Annotated[Database, Depends(get_database)]
+class Caller:
+    """The credential claims of a request, taken as sent; checked later, in the pipeline."""
+
+    def __init__(
+        self,
+        user: Annotated[
+            str | None,
+            Header(description="The credential's user name.", examples=["demo-portal"]),
+        ] = None,
+        token: Annotated[
+            str | None,
+            Query(description="The credential's token (or send `Authorization: Bearer`)."),
+        ] = None,
+        authorization: Annotated[
+            str | None, Header(description="`Bearer <token>`, instead of `token`.")
+        ] = None,
+        user_agent: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> None:
+        bearer = None
+        if authorization:
+            scheme, _, value = authorization.partition(" ")
+            if scheme.lower() == "bearer" and value.strip():
+                bearer = value.strip()
+        self.username = user
+        self.token = bearer or token
+        self.user_agent = scrub.clean_text(user_agent, 500) if user_agent else None
+        self.received_at = utcnow()
+
+    def call(self, endpoint: str, idempotency_key: str | None = None) -> Call:
+        return Call(
+            endpoint=endpoint,
+            username=self.username,
+            token=self.token,
+            user_agent=self.user_agent,
+            idempotency_key=idempotency_key,
+            received_at=self.received_at,
+        )
 
 
-@dataclass(frozen=True)
-class CredentialHeaders:
-    username: str
-    token: str
-    user_agent: str | None
+CallerDep = Annotated[Caller, Depends()]
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Any unique string (e.g. a UUID): a retry with the same key and body "
+        "gets the first response again, with `Idempotent-Replayed: true`; the same key with "
+        "another body is a 409. Kept at least 24 hours.",
+    ),
+]
 
 
-def credential_headers(
-    user: Annotated[
-        str | None, Header(description="The credential's username.", examples=["demo-portal"])
-    ] = None,
-    token: Annotated[
-        str | None, Query(description="The credential's token (or send it as a Bearer token).")
-    ] = None,
-    authorization: Annotated[
-        str | None, Header(description="`Bearer <token>`, instead of the token parameter.")
-    ] = None,
-    user_agent: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> CredentialHeaders:
-    """Who claims to be calling; checked against the database inside the request's transaction."""
-    bearer = None
-    if authorization:
-        scheme, _, value = authorization.partition(" ")
-        if scheme.lower() == "bearer" and value.strip():
-            bearer = value.strip()
-    secret = bearer or token
-    if not user or not secret:
-        raise Unauthorized("missing or invalid token or user")
-    return CredentialHeaders(user, secret, user_agent[:500] if user_agent else None)
+class BodyRefused(Exception):
+    """The body could not be taken: the error to answer and what to keep of the body."""
 
-
-CredentialHeadersDep = Annotated[CredentialHeaders, Depends(credential_headers)]
+    def __init__(self, error: Any, kept: str | None) -> None:
+        self.error = error
+        self.kept = kept
 
 
 def _is_json(content_type: str) -> bool:
@@ -72,26 +86,22 @@ def _is_json(content_type: str) -> bool:
     )
 
 
-async def json_object(request: Request, settings: SettingsDep) -> dict[str, Any]:
-    """The body as a JSON object, refusing wrong types (415), big bodies (413), bad JSON (400)."""
+async def read_json(request: Request, limit: int, token: str | None) -> Any:
+    """The parsed JSON body, or BodyRefused for a wrong type (415), size (413) or syntax (400)."""
     if not _is_json(request.headers.get("content-type", "")):
-        raise UnsupportedMediaType("Content-Type must be application/json")
-    limit = settings.max_body_bytes
+        raise BodyRefused(UnsupportedMediaType("Content-Type must be application/json"), None)
+    too_large = BodyRefused(BodyTooLarge(f"body larger than {limit} bytes"), None)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(f"body larger than {limit} bytes")
+        raise too_large
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise BodyTooLarge(f"body larger than {limit} bytes")
+            raise too_large
     try:
-        data = orjson.loads(body)
+        return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise MalformedJson(f"malformed JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValidationFailed.on("body", "must be a JSON object")
-    return data
-
-
-JsonObjectDep = Annotated[dict[str, Any], Depends(json_object)]
+        raise BodyRefused(
+            MalformedJson(f"malformed JSON: {exc}"), scrub.raw_text(bytes(body), token)
+        ) from None

@@ -37,7 +37,8 @@ class ErrorDetail(BaseModel):
         alias="Code",
         description="Stable, machine-readable: malformed_json, unauthorized, forbidden, "
         "not_found, body_too_large, unsupported_media_type, validation_error, "
-        "unknown_listing, unknown_user, no_agent_available, internal_error.",
+        "unknown_listing, unknown_user, no_agent_available, invalid_idempotency_key, "
+        "idempotency_key_reused, rate_limited, internal_error.",
         examples=["validation_error"],
     )
     message: str = Field(alias="Message")
@@ -51,14 +52,9 @@ class ErrorBody(BaseModel):
     error: ErrorDetail = Field(alias="Error")
 
 
-def error_response(
-    status: int,
-    code: str,
-    message: str,
-    fields: list[FieldError] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    body = {
+def error_body(code: str, message: str, fields: list[FieldError] | None = None) -> dict[str, Any]:
+    """The single error shape, with fields named as the integrator spells them."""
+    return {
         "Error": {
             "Code": code,
             "Message": message,
@@ -68,6 +64,23 @@ def error_response(
             ],
         }
     }
+
+
+def error_headers(exc: AppError) -> dict[str, str]:
+    headers = dict(exc.headers)
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return headers
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    fields: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body = error_body(code, message, fields)
     return Response(orjson.dumps(body), status, headers, media_type="application/json")
 
 
@@ -93,8 +106,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> Response:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return error_response(exc.status, exc.code, exc.message, exc.fields, headers)
+        return error_response(exc.status, exc.code, exc.message, exc.fields, error_headers(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(_: Request, exc: RequestValidationError) -> Response:
@@ -115,13 +127,15 @@ def install(app: FastAPI) -> None:
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error statuses a route can answer."""
     text = {
-        400: "Malformed JSON.",
+        400: "Malformed JSON, or an invalid Idempotency-Key header.",
         401: "No, invalid or revoked token, or `user` is not the token's owner.",
         403: "The credential may not send leads for that agency.",
-        404: "Not found.",
+        404: "Not found, or not visible to this credential.",
+        409: "The Idempotency-Key was used before with a different request.",
         413: "Body larger than the limit (1 MiB by default).",
         415: "Content-Type is not application/json.",
         422: "Invalid fields, unknown listing or user, or no agent to route to.",
+        429: "Too many requests for this credential; see Retry-After.",
         503: "The database is not reachable.",
     }
     return {status: {"model": ErrorBody, "description": text[status]} for status in statuses}

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from maxwork_leads.api.deps import DatabaseDep
+from maxwork_leads.api.deps import ServicesDep
 from maxwork_leads.api.errors import responses
 from maxwork_leads.errors import AppError
 
@@ -24,9 +24,9 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="Readiness: the database answers", responses=responses(503))
-def readyz(database: DatabaseDep) -> dict[str, str]:
+def readyz(services: ServicesDep) -> dict[str, str]:
     try:
-        with database.engine.connect() as conn:
+        with services.database.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError:
         raise DatabaseUnavailable("the database is not reachable") from None

@@ -1,19 +1,32 @@
-"""`POST /listingexport/leads`: the universal endpoint, as thin as it can be."""
+"""The lead endpoints: the universal POST, and reading leads back. Thin: the pipeline decides."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-import orjson
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from maxwork_leads.api.deps import CredentialHeadersDep, DatabaseDep, JsonObjectDep, SettingsDep
+from maxwork_leads.api import pipeline
+from maxwork_leads.api.deps import (
+    BodyRefused,
+    CallerDep,
+    IdempotencyKeyHeader,
+    ServicesDep,
+    read_json,
+)
 from maxwork_leads.api.errors import responses, validation_failed
-from maxwork_leads.credentials import service as credentials
+from maxwork_leads.api.respond import respond
+from maxwork_leads.errors import ValidationFailed
+from maxwork_leads.integration import history, scrub
+from maxwork_leads.leads import lookup
 from maxwork_leads.leads import service as leads
-from maxwork_leads.leads.schemas import AgentOut, LeadIn, LeadOut
+from maxwork_leads.leads.schemas import AgentOut, LeadIn, LeadOut, LeadPage, LeadView
+from maxwork_leads.models import Credential
 
 router = APIRouter(tags=["Leads"])
 
@@ -28,12 +41,16 @@ and the optional fields say which.
 
 Statuses never move backwards. Any qualification field moves the lead to stage
 `Qualification`; only the fields sent change. Unknown fields are ignored and listed in
-`Warnings`. Identical repeats change nothing (`Operation: unchanged`).
+`Warnings`. Identical repeats change nothing (`Operation: unchanged`). Every request is
+recorded in the integration history. Responses carry `RateLimit-*` headers.
 """
 
-
-def lead_in_schema() -> dict[str, Any]:
-    return LeadIn.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+LEAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LeadIn"}}},
+    }
+}
 
 
 @router.post(
@@ -45,35 +62,61 @@ def lead_in_schema() -> dict[str, Any]:
     responses={
         200: {"model": LeadOut, "description": "An existing lead was updated, or nothing changed."},
         201: {"model": LeadOut, "description": "A lead was created."},
-        **responses(400, 401, 403, 413, 415, 422),
+        **responses(400, 401, 403, 409, 413, 415, 422, 429),
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LeadIn"}}},
-        }
-    },
+    openapi_extra=LEAD_BODY,
 )
-def post_lead(
-    body: JsonObjectDep,
-    caller: CredentialHeadersDep,
-    database: DatabaseDep,
-    settings: SettingsDep,
+async def post_lead(
+    request: Request,
+    caller: CallerDep,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
+    call = caller.call("leads", idempotency_key)
     try:
-        lead_in = LeadIn.model_validate(body, context={"region": settings.default_region})
+        body = await read_json(request, services.settings.max_body_bytes, call.token)
+    except BodyRefused as refused:
+        return respond(
+            await run_in_threadpool(pipeline.refuse, services, call, refused.error, refused.kept)
+        )
+    region = services.settings.default_region
+
+    def work(session: Session, credential: Credential) -> pipeline.Written:
+        lead_in = parse_lead(body, region)
+        received = leads.Received(credential, call.user_agent, body)
+        outcome = leads.ingest(session, lead_in, received, region=region)
+        return written(outcome, lead_in, scrub.body_text(body, call.token))
+
+    return respond(await run_in_threadpool(pipeline.write, services, call, body, work))
+
+
+def parse_lead(body: Any, region: str) -> LeadIn:
+    """The validated lead, or ValidationFailed naming each bad field."""
+    if not isinstance(body, dict):
+        raise ValidationFailed.on("body", "must be a JSON object")
+    try:
+        return LeadIn.model_validate(body, context={"region": region})
     except ValidationError as exc:
         raise validation_failed(exc) from None
-    with database.session_scope() as session:
-        credential = credentials.authenticate(session, username=caller.username, token=caller.token)
-        received = leads.Received(credential, caller.user_agent, body)
-        outcome = leads.ingest(session, lead_in, received, region=settings.default_region)
-        out = _to_wire(outcome)
+
+
+def written(
+    outcome: leads.LeadOutcome, lead_in: LeadIn, body_text: str, index: int | None = None
+) -> pipeline.Written:
+    """The answer for one applied lead, and its history entry."""
     status = 201 if outcome.operation == leads.CREATED else 200
-    return Response(orjson.dumps(out), status, media_type="application/json")
+    entry = history.Entry(
+        status,
+        outcome.operation,
+        lead_id=outcome.lead.id,
+        external_id=lead_in.external_id,
+        body=body_text,
+        batch_index=index,
+    )
+    return pipeline.Written(pipeline.Answer(status, to_wire(outcome)), [entry])
 
 
-def _to_wire(outcome: leads.LeadOutcome) -> dict[str, Any]:
+def to_wire(outcome: leads.LeadOutcome) -> dict[str, Any]:
     lead = outcome.lead
     return LeadOut(
         lead_id=lead.id,
@@ -88,3 +131,57 @@ def _to_wire(outcome: leads.LeadOutcome) -> dict[str, Any]:
         contact_operation=outcome.contact_operation,
         warnings=outcome.warnings,
     ).model_dump(mode="json")
+
+
+@router.get(
+    "/listingexport/leads/{lead_id}",
+    summary="A lead by our ID",
+    description="The lead as the POST shows it, with its contact and qualification. 404 "
+    "when the lead does not exist or this credential has never sent it.",
+    response_model=LeadView,
+    responses=responses(401, 404, 429),
+)
+def get_lead(
+    lead_id: Annotated[str, Path(description="The `Lead_Id` the POST answered.")],
+    caller: CallerDep,
+    services: ServicesDep,
+) -> Response:
+    def work(session: Session, credential: Credential) -> Any:
+        return lookup.lead_by_id(session, credential.id, lead_id).model_dump(mode="json")
+
+    return respond(pipeline.read(services, caller.call("leads/lookup"), work))
+
+
+@router.get(
+    "/listingexport/leads",
+    summary="A lead by your ID, or the change feed of your leads",
+    description="With `External_LeadId`: that lead (404 if this credential never sent it). "
+    "Otherwise a page of the leads this credential created or sent requests about, in the "
+    "order their changes were committed: start with `updated_since` (or nothing, for "
+    "everything), then pass `Next_Cursor` back as `cursor`. A lead changed again moves to "
+    "the end of the feed; no committed change is ever skipped.",
+    response_model=LeadView | LeadPage,
+    responses=responses(401, 404, 422, 429),
+)
+def list_leads(
+    caller: CallerDep,
+    services: ServicesDep,
+    external_id: Annotated[
+        str | None, Query(alias="External_LeadId", description="Your ID for the lead.")
+    ] = None,
+    updated_since: Annotated[
+        datetime | None, Query(description="ISO 8601; leads changed at or after it.")
+    ] = None,
+    cursor: Annotated[str | None, Query(description="`Next_Cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=lookup.MAX_PAGE, description="Page size.")] = 100,
+) -> Response:
+    def work(session: Session, credential: Credential) -> Any:
+        if external_id is not None:
+            view = lookup.lead_by_external_id(session, credential.id, external_id)
+            return view.model_dump(mode="json")
+        page = lookup.changes(
+            session, credential.id, updated_since=updated_since, cursor=cursor, limit=limit
+        )
+        return page.model_dump(mode="json")
+
+    return respond(pipeline.read(services, caller.call("leads/feed"), work))

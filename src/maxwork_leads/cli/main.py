@@ -9,7 +9,7 @@ import typer
 from maxwork_leads import demo as demo_data
 from maxwork_leads.cli.credentials import credential_app
 from maxwork_leads.cli.directory import agency_app, listing_app, user_app
-from maxwork_leads.cli.output import JsonOption, emit, run
+from maxwork_leads.cli.output import JsonOption, emit, fail, run
 from maxwork_leads.db import migrate
 from maxwork_leads.settings import Settings
 
@@ -91,10 +91,20 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
 ) -> None:
-    """Run the HTTP service (migrating the SQLite default first)."""
+    """Run the HTTP service (migrating the SQLite default first).
+
+    Several workers need MAXWORK_REDIS_URL, so that the per-credential rate limit holds
+    across processes.
+    """
     import uvicorn
 
     settings = Settings()
+    if workers > 1 and settings.rate_limit_per_second > 0 and not settings.redis_url:
+        fail(
+            False,
+            "several workers need a shared rate limiter: set MAXWORK_REDIS_URL "
+            "(or MAXWORK_RATE_LIMIT_PER_SECOND=0 to turn limiting off)",
+        )
     if settings.is_sqlite:
         migrate.upgrade(settings)
     uvicorn.run(

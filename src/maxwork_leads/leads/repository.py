@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from maxwork_leads.leads.enums import LeadStatus
 from maxwork_leads.leads.matching import ContactKey, NaturalKey
-from maxwork_leads.models import Contact, Lead, LeadActivity, Qualification
+from maxwork_leads.models import Base, Contact, Lead, LeadActivity, LeadLink, Qualification, User
 
 
 def lock_keys(session: Session, lock_ids: list[int]) -> None:
@@ -54,7 +56,7 @@ def latest_archived_lead(session: Session, key: NaturalKey) -> Lead | None:
     return session.scalar(query.order_by(Lead.created_at.desc(), Lead.id.desc()).limit(1))
 
 
-def insert(session: Session, row: Lead | Contact) -> bool:
+def insert(session: Session, row: Base) -> bool:
     """Insert inside a savepoint; False when a unique index says another request won."""
     try:
         with session.begin_nested():
@@ -86,3 +88,84 @@ def qualification_for(session: Session, lead_id: uuid.UUID) -> Qualification | N
 def add(session: Session, row: Qualification | LeadActivity) -> None:
     session.add(row)
     session.flush()
+
+
+def is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def next_change_seq(session: Session) -> Any:
+    """A SQL expression for a lead's new change number, evaluated in the writing statement.
+
+    PostgreSQL: the writing transaction's ID, which the feed only passes once every older
+    transaction has ended. SQLite: one more than the largest so far, which is commit order
+    because SQLite writers never overlap.
+    """
+    if is_postgresql(session):
+        return literal_column("pg_current_xact_id()::text::bigint")
+    return select(func.coalesce(func.max(Lead.change_seq), 0) + 1).scalar_subquery()
+
+
+def visible_to(credential_id: uuid.UUID) -> ColumnElement[bool]:
+    """Leads a credential created, or sent a request about."""
+    linked = select(LeadLink.lead_id).where(LeadLink.credential_id == credential_id)
+    return or_(Lead.credential_id == credential_id, Lead.id.in_(linked))
+
+
+def link(session: Session, credential_id: uuid.UUID, lead: Lead) -> None:
+    """Let a credential that did not create a lead see it from now on."""
+    if lead.credential_id == credential_id:
+        return
+    if session.get(LeadLink, (credential_id, lead.id)) is None:
+        insert(session, LeadLink(credential_id=credential_id, lead_id=lead.id))
+
+
+def visible_lead(session: Session, credential_id: uuid.UUID, lead_id: uuid.UUID) -> Lead | None:
+    return session.scalar(select(Lead).where(Lead.id == lead_id, visible_to(credential_id)))
+
+
+def lead_by_external_id_for(
+    session: Session, credential_id: uuid.UUID, external_id: str
+) -> Lead | None:
+    return session.scalar(
+        select(Lead).where(Lead.credential_id == credential_id, Lead.external_id == external_id)
+    )
+
+
+def changed_leads(
+    session: Session,
+    credential_id: uuid.UUID,
+    *,
+    after: tuple[int, uuid.UUID] | None,
+    updated_since: Any,
+    limit: int,
+) -> list[Lead]:
+    """Leads in change order, after a position, never past a change still being committed."""
+    query = select(Lead).where(visible_to(credential_id))
+    if after is not None:
+        seq, lead_id = after
+        query = query.where(
+            or_(Lead.change_seq > seq, and_(Lead.change_seq == seq, Lead.id > lead_id))
+        )
+    if updated_since is not None:
+        query = query.where(Lead.updated_at >= updated_since)
+    if is_postgresql(session):
+        horizon = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        query = query.where(Lead.change_seq < horizon)
+    return list(session.scalars(query.order_by(Lead.change_seq, Lead.id).limit(limit)))
+
+
+def users_by_id(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, User]:
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(set(ids))))}
+
+
+def contacts_by_id(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Contact]:
+    rows = session.scalars(select(Contact).where(Contact.id.in_(set(ids))))
+    return {c.id: c for c in rows}
+
+
+def qualifications_by_lead(
+    session: Session, lead_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Qualification]:
+    rows = session.scalars(select(Qualification).where(Qualification.lead_id.in_(set(lead_ids))))
+    return {q.lead_id: q for q in rows}

@@ -222,3 +222,67 @@ class LeadOut(BaseModel):
         alias="Contact_Operation", description="created, matched or null"
     )
     warnings: list[str] = Field(alias="Warnings")
+
+
+class ContactOut(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+
+    id: uuid.UUID = Field(alias="Id")
+    name: str = Field(alias="Name")
+    email: str = Field(alias="Email")
+    phone: str = Field(alias="Phone", description="E.164, or digits only when unparseable.")
+    created_at: datetime = Field(alias="Created_At")
+
+
+class QualificationOut(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+
+    id: uuid.UUID = Field(alias="Id")
+    price_min: float | None = Field(alias="Price_Min")
+    price_max: float | None = Field(alias="Price_Max")
+    room_min: int | None = Field(alias="Room_Min")
+    room_max: int | None = Field(alias="Room_Max")
+    area_min: float | None = Field(alias="Area_Min")
+    area_max: float | None = Field(alias="Area_Max")
+    lead_type: str | None = Field(alias="LeadType_Id", description="Canonical name.")
+    business_type: str | None = Field(alias="Business_TypeId", description="Canonical name.")
+    listing_class: str | None = Field(alias="Listing_ClassId", description="Canonical name.")
+    property_type: str | None = Field(alias="PropertyType_Id", description="Canonical name.")
+    attributes: list[str] | None = Field(alias="Listing_Attributes")
+
+
+class LeadView(BaseModel):
+    """A lead as the lookups and the change feed show it."""
+
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+
+    lead_id: uuid.UUID = Field(alias="Lead_Id")
+    external_id: str | None = Field(alias="External_LeadId")
+    lead_status: LeadStatus = Field(alias="Lead_Status")
+    stage: Stage = Field(alias="Stage")
+    contact_id: uuid.UUID | None = Field(alias="Contact_Id")
+    qualification_id: uuid.UUID | None = Field(alias="Qualification_Id")
+    agent: AgentOut = Field(alias="Agent")
+    public_reference: str = Field(alias="Public_Reference")
+    sender_name: str = Field(alias="Sender_Name")
+    sender_email: str = Field(alias="Sender_Email")
+    sender_phone: str = Field(alias="Sender_Phone", description="As it was sent.")
+    message: str = Field(alias="Message", description="The first enquiry's message.")
+    created_at: datetime = Field(alias="Created_At", description="When the enquiry was made.")
+    updated_at: datetime = Field(alias="Updated_At")
+    contact: ContactOut | None = Field(alias="Contact")
+    qualification: QualificationOut | None = Field(alias="Qualification")
+
+
+class LeadPage(BaseModel):
+    """One page of the change feed."""
+
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+
+    leads: list[LeadView] = Field(alias="Leads")
+    next_cursor: str = Field(
+        alias="Next_Cursor",
+        description="Pass it as `cursor` to continue; also when Has_More is false, to poll "
+        "for later changes.",
+    )
+    has_more: bool = Field(alias="Has_More")

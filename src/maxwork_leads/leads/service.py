@@ -74,6 +74,7 @@ def ingest(session: Session, lead_in: LeadIn, received: Received, *, region: str
     lead = _find(session, lead_in, key, credential, warnings)
     if lead is None:
         lead = _new_lead(lead_in, route, key, phone, credential, digest)
+        _stamp(session, lead)
         if repository.insert(session, lead):
             return _after_create(session, lead, lead_in, route.agent, received, warnings)
         lead = _find(session, lead_in, key, credential, warnings)
@@ -157,6 +158,11 @@ def _new_lead(
     )
 
 
+def _stamp(session: Session, lead: Lead) -> None:
+    """Mark the lead changed, for the change feed."""
+    lead.change_seq = repository.next_change_seq(session)
+
+
 def _after_create(
     session: Session,
     lead: Lead,
@@ -186,6 +192,7 @@ def _update(
     warnings: list[str],
 ) -> LeadOutcome:
     outcome = LeadOutcome(lead=lead, agent=agent, operation=UNCHANGED, warnings=warnings)
+    repository.link(session, received.credential.id, lead)
     if lead.agent_id != agent.id:
         outcome.agent = session.get(User, lead.agent_id) or agent
     outcome.qualification = repository.qualification_for(session, lead.id)
@@ -218,6 +225,7 @@ def _update(
         contacts.update_profile(outcome.contact, outcome.qualification)
     lead.last_fingerprint = digest
     lead.updated_at = utcnow()
+    _stamp(session, lead)
     kind = "status_change" if "status" in changes else "enquiry"
     _record(session, lead, received, kind, current.value, changes, lead_in.message)
     outcome.operation = UPDATED

@@ -3,15 +3,19 @@
 from maxwork_leads.models.base import Base
 from maxwork_leads.models.credentials import Credential
 from maxwork_leads.models.directory import Agency, Listing, User
-from maxwork_leads.models.leads import Contact, Lead, LeadActivity, Qualification
+from maxwork_leads.models.integration import IdempotencyKey, IntegrationRequest
+from maxwork_leads.models.leads import Contact, Lead, LeadActivity, LeadLink, Qualification
 
 __all__ = [
     "Agency",
     "Base",
     "Contact",
     "Credential",
+    "IdempotencyKey",
+    "IntegrationRequest",
     "Lead",
     "LeadActivity",
+    "LeadLink",
     "Listing",
     "Qualification",
     "User",

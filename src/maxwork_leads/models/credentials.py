@@ -20,3 +20,5 @@ class Credential(IdMixin, TimestampMixin, Base):
     revoked_at: Mapped[datetime | None]
     rotated_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    # Requests per second for this credential; None means the service-wide setting.
+    rate_limit: Mapped[float | None]

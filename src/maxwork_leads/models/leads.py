@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, PrimaryKeyConstraint, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from maxwork_leads.models.base import Base, IdMixin, TimestampMixin, utcnow
@@ -55,6 +55,8 @@ class Lead(IdMixin, TimestampMixin, Base):
         ),
         Index("ix_leads_natural_key", "agent_id", "listing_key", "phone_key", "email"),
         Index("ix_leads_updated_at", "updated_at"),
+        Index("ix_leads_change_seq", "change_seq", "id"),
+        Index("ix_leads_credential_id_change_seq", "credential_id", "change_seq", "id"),
     )
 
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"), index=True)
@@ -80,6 +82,24 @@ class Lead(IdMixin, TimestampMixin, Base):
     enquired_at: Mapped[datetime] = mapped_column(default=utcnow)
     contacted_at: Mapped[datetime | None]
     archived_at: Mapped[datetime | None]
+    # Commit-ordered change number for the change feed: the writing transaction's ID on
+    # PostgreSQL, a counter on SQLite (whose writers never overlap).
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class LeadLink(Base):
+    """Another integrator's credential that sent a request about a lead it did not create.
+
+    The creator sees its leads through `Lead.credential_id`; these rows let the others see
+    the leads they have touched, and no more.
+    """
+
+    __tablename__ = "lead_links"
+    __table_args__ = (PrimaryKeyConstraint("credential_id", "lead_id"),)
+
+    credential_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("credentials.id"))
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Qualification(IdMixin, TimestampMixin, Base):

@@ -1,0 +1,202 @@
+"""The steps every integrator request goes through, in one place and in one order.
+
+Authenticate, rate-limit, honour the Idempotency-Key, do the work, record the history, answer.
+Plain functions over the services (run in a worker thread), so the HTTP handlers stay thin.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from maxwork_leads.api.errors import error_body, error_headers
+from maxwork_leads.credentials import service as credentials
+from maxwork_leads.db import Database
+from maxwork_leads.errors import AppError, InternalError
+from maxwork_leads.integration import history, idempotency, scrub
+from maxwork_leads.integration.ratelimit import Limiter, RateLimited
+from maxwork_leads.models import Credential
+from maxwork_leads.settings import Settings
+
+log = logging.getLogger("maxwork_leads.api")
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    database: Database
+    limiter: Limiter
+
+
+@dataclass(frozen=True)
+class Call:
+    """Who claims to call, and how; nothing here is trusted before `authorize`."""
+
+    endpoint: str
+    username: str | None
+    token: str | None
+    user_agent: str | None
+    idempotency_key: str | None
+    received_at: datetime
+    started: float = field(default_factory=time.perf_counter)
+
+    def origin(self) -> history.Origin:
+        elapsed = (time.perf_counter() - self.started) * 1000
+        return history.Origin(
+            endpoint=self.endpoint,
+            username=self.username,
+            user_agent=self.user_agent,
+            idempotency_key=self.idempotency_key,
+            received_at=self.received_at,
+            duration_ms=round(elapsed, 3),
+        )
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def error_answer(exc: AppError, headers: dict[str, str] | None = None) -> Answer:
+    return Answer(
+        exc.status,
+        error_body(exc.code, exc.message, exc.fields),
+        {**(headers or {}), **error_headers(exc)},
+    )
+
+
+def authorize(
+    services: Services, session: Session, call: Call
+) -> tuple[Credential, dict[str, str]]:
+    """The caller's credential and its rate-limit headers; Unauthorized or RateLimited."""
+    credential = credentials.authenticate(session, username=call.username, token=call.token)
+    decision = services.limiter.check(str(credential.id), credential.rate_limit)
+    if decision is None:
+        return credential, {}
+    if not decision.allowed:
+        raise RateLimited(decision)
+    return credential, decision.headers()
+
+
+def read(services: Services, call: Call, work: Callable[[Session, Credential], Any]) -> Answer:
+    """An authenticated, rate-limited read; no history is written for reads."""
+    headers: dict[str, str] = {}
+    try:
+        with services.database.session_scope() as session:
+            credential, headers = authorize(services, session, call)
+            return Answer(200, work(session, credential), headers)
+    except RateLimited as exc:
+        return error_answer(exc, exc.decision.headers())
+    except AppError as exc:
+        return error_answer(exc, headers)
+
+
+@dataclass
+class Written:
+    """What a write handler produced: the answer and the history entries that explain it."""
+
+    answer: Answer
+    entries: list[history.Entry]
+
+
+def write(
+    services: Services,
+    call: Call,
+    body: Any,
+    work: Callable[[Session, Credential], Written],
+) -> Answer:
+    """An authenticated, rate-limited, idempotent write, recorded in the history.
+
+    Success: the effect, the idempotency record and the history entries commit together.
+    Failure: the effect rolls back and the failure is recorded in a transaction of its own.
+    """
+    headers: dict[str, str] = {}
+    credential_id = None
+    try:
+        with services.database.session_scope() as session:
+            credential, headers = authorize(services, session, call)
+            credential_id = credential.id
+            key_row = None
+            if call.idempotency_key is not None:
+                idempotency.check_key(call.idempotency_key)
+                key_row, stored = idempotency.claim(
+                    session,
+                    credential_id=credential.id,
+                    key=call.idempotency_key,
+                    endpoint=call.endpoint,
+                    body=body,
+                    ttl=timedelta(hours=services.settings.idempotency_ttl_hours),
+                )
+                if stored is not None:
+                    replay = Answer(
+                        stored.status, stored.body, {**headers, "Idempotent-Replayed": "true"}
+                    )
+                    entry = history.Entry(
+                        stored.status, "replayed", body=scrub.body_text(body, call.token)
+                    )
+                    history.record(session, call.origin(), credential.id, [entry])
+                    return replay
+            written = work(session, credential)
+            written.answer.headers.update(headers)
+            if key_row is not None:
+                idempotency.complete(session, key_row, written.answer.status, written.answer.body)
+            history.record(session, call.origin(), credential.id, written.entries)
+            return written.answer
+    except RateLimited as exc:
+        answer = error_answer(exc, exc.decision.headers())
+        failure = exc
+    except AppError as exc:
+        answer = error_answer(exc, headers)
+        failure = exc
+    except Exception:
+        log.exception("unhandled error on %s", call.endpoint)
+        failure = InternalError("internal error; it has been logged")
+        answer = error_answer(failure)
+    external_id = body.get("External_LeadId") if isinstance(body, dict) else None
+    record_failure(
+        services,
+        call,
+        credential_id,
+        failure,
+        scrub.body_text(body, call.token),
+        external_id if isinstance(external_id, str) else None,
+    )
+    return answer
+
+
+def refuse(services: Services, call: Call, failure: AppError, body_text: str | None) -> Answer:
+    """A request refused before its body could be read (415, 413, 400): record and answer."""
+    record_failure(services, call, None, failure, body_text)
+    return error_answer(failure)
+
+
+def record_failure(
+    services: Services,
+    call: Call,
+    credential_id: Any,
+    failure: AppError,
+    body_text: str | None,
+    external_id: str | None = None,
+) -> None:
+    entry = history.Entry(
+        failure.status,
+        "error",
+        error_code=failure.code,
+        error_message=failure.message[:2000],
+        body=body_text,
+        external_id=scrub.clean_text(external_id, 200) if external_id else None,
+    )
+    try:
+        with services.database.session_scope() as session:
+            history.record(session, call.origin(), credential_id, [entry])
+    except SQLAlchemyError:
+        log.exception("could not record a failed request in the history")

@@ -1,0 +1,1 @@
+"""Around the endpoint: request history, idempotency keys and rate limits."""
