@@ -17,7 +17,13 @@ from tests.factories import World, lead_body, make_world
 pytestmark = pytest.mark.postgres
 
 
-def fire(base_url: str, world: World, body: dict[str, object], copies: int) -> list[httpx.Response]:
+def fire(
+    base_url: str,
+    world: World,
+    body: dict[str, object],
+    copies: int,
+    headers: dict[str, str] | None = None,
+) -> list[httpx.Response]:
     """Send `copies` requests at the same instant: each thread connects, then all wait on a
     barrier and send together."""
     barrier = threading.Barrier(copies)
@@ -29,7 +35,7 @@ def fire(base_url: str, world: World, body: dict[str, object], copies: int) -> l
             return client.post(
                 "/listingexport/leads",
                 params=world.caller.params(),
-                headers=world.caller.headers(),
+                headers=world.caller.headers(**(headers or {})),
                 json=body,
             )
 
@@ -77,4 +83,29 @@ def test_racing_archive_requests_make_one_archived_lead(
     with running_server(postgresql_url, workers=2) as server:
         responses = fire(server.url, world, body, copies=12)
     assert all(r.status_code in (200, 201) for r in responses)
+    assert counts(pg_db)[0] == 1
+
+
+def test_the_rate_limit_holds_across_server_processes(pg_db: Database, postgresql_url: str) -> None:
+    world = make_world(pg_db)
+    body = lead_body(Public_Reference=world.listing.public_reference)
+    limited = {"MAXWORK_RATE_LIMIT_PER_SECOND": "0.2", "MAXWORK_RATE_LIMIT_BURST": "5"}
+    with running_server(postgresql_url, workers=2, env=limited) as server:
+        responses = fire(server.url, world, body, copies=16)
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(429) == 11
+    assert all(r.headers["Retry-After"] for r in responses if r.status_code == 429)
+
+
+def test_one_idempotency_key_sent_at_once_to_two_processes_acts_once(
+    pg_db: Database, postgresql_url: str
+) -> None:
+    world = make_world(pg_db)
+    body = lead_body(Public_Reference=world.listing.public_reference)
+    with running_server(postgresql_url, workers=2) as server:
+        responses = fire(server.url, world, body, copies=12, headers={"Idempotency-Key": "once"})
+    assert [r.status_code for r in responses] == [201] * 12
+    assert len({r.text for r in responses}) == 1
+    replayed = [r.headers.get("Idempotent-Replayed") for r in responses]
+    assert replayed.count("true") == 11
     assert counts(pg_db)[0] == 1

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from maxwork_leads.cli.output import JsonOption, emit, run, transaction
+from maxwork_leads.cli.output import JsonOption, console, emit, run, transaction
 from maxwork_leads.directory import importer, service
 
 agency_app = typer.Typer(help="Agencies.", no_args_is_help=True)
@@ -83,13 +83,13 @@ def listing_import(
     as_json: JsonOption = False,
 ) -> None:
     """Create or update listings in bulk; a bad row is reported and never stops the others."""
-    total = importer.count_rows(file)
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    quiet = as_json or not console.is_terminal
     with (
-        Progress(*columns, disable=as_json, transient=True) as progress,
         transaction(as_json) as session,
+        Progress(*columns, disable=quiet, transient=True, console=console) as progress,
     ):
-        task = progress.add_task("import", total=total)
+        task = progress.add_task("import", total=importer.count_rows(file))
         report = importer.import_listings(session, file, lambda: progress.advance(task))
     lines = [f"{report.created} created, {report.updated} updated, {len(report.rejected)} rejected"]
     lines += [f"  row {row}: {reason}" for row, reason in report.rejected]

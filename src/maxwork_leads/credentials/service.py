@@ -23,8 +23,18 @@ class IssuedCredential:
     token: str
 
 
+def _check_rate(rate_limit: float | None) -> float | None:
+    if rate_limit is not None and not 0 <= rate_limit <= 1_000_000:
+        raise InvalidInput("rate limit must be between 0 (unlimited) and 1000000 requests/s")
+    return rate_limit
+
+
 def create(
-    session: Session, *, username: str, agency_id: str | uuid.UUID | None = None
+    session: Session,
+    *,
+    username: str,
+    agency_id: str | uuid.UUID | None = None,
+    rate_limit: float | None = None,
 ) -> IssuedCredential:
     """A new credential; its token is returned here once and only its hash is stored."""
     username = username.strip()
@@ -38,6 +48,7 @@ def create(
         username=username,
         token_hash=tokens.hash_token(token),
         agency_id=agency.id if agency else None,
+        rate_limit=_check_rate(rate_limit),
     )
     session.add(credential)
     session.flush()
@@ -45,6 +56,7 @@ def create(
 
 
 def _require(session: Session, username: str) -> Credential:
+    username = username.strip()
     credential = repository.by_username(session, username)
     if credential is None:
         raise InvalidInput(f"no credential for {username!r}")
@@ -59,8 +71,21 @@ def revoke(session: Session, *, username: str) -> Credential:
     return credential
 
 
+def update(
+    session: Session, *, username: str, rate_limit: float | None, clear_rate_limit: bool = False
+) -> Credential:
+    """Set a credential's own rate limit (0 = unlimited), or go back to the service's."""
+    credential = _require(session, username)
+    credential.rate_limit = None if clear_rate_limit else _check_rate(rate_limit)
+    session.flush()
+    return credential
+
+
 def rotate(session: Session, *, username: str) -> IssuedCredential:
-    """A new token for the same integrator; the old one stops working at once."""
+    """A new token for the same integrator; the old one stops working at once.
+
+    A revoked credential becomes active again with the new token.
+    """
     credential = _require(session, username)
     token = tokens.generate_token()
     credential.token_hash = tokens.hash_token(token)

@@ -54,8 +54,14 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
 
 
 def count_rows(path: Path) -> int:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        lines = sum(1 for line in handle if line.strip())
+    """Rows to import, for the progress bar; InvalidInput when the file is not UTF-8 text."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            lines = sum(1 for line in handle if line.strip())
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"{path.name} is not UTF-8 text: {exc.reason} at byte {exc.start}"
+        ) from None
     return lines if path.suffix.lower() in {".jsonl", ".ndjson", ".json"} else max(lines - 1, 0)
 
 

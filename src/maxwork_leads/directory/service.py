@@ -78,6 +78,8 @@ def add_user(
 
 def resolve_agent(session: Session, agent: str | uuid.UUID, agency: Agency) -> User:
     """An agent given by ID or username, who must work for `agency`."""
+    if "\x00" in str(agent):
+        raise InvalidInput("agent must not contain the NUL character")
     user = None
     try:
         user = repository.user_by_id(session, parse_id(agent, "agent"))

@@ -30,6 +30,9 @@ class HistoryEntry(BaseModel):
     idempotency_key: str | None = Field(alias="Idempotency_Key")
     user_agent: str | None = Field(alias="User_Agent")
     duration_ms: float | None = Field(alias="Duration_Ms")
+    username: str | None = Field(
+        None, alias="Username", exclude=True, description="Operators only; never served."
+    )
     body: Any = Field(
         alias="Body",
         description="The body as received (JSON), or its text when it was not JSON; "
@@ -52,6 +55,7 @@ class HistoryEntry(BaseModel):
             idempotency_key=row.idempotency_key,
             user_agent=row.user_agent,
             duration_ms=row.duration_ms,
+            username=row.username,
             body=_body(row.body),
         )
 
