@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from maxwork_leads import __version__
-from maxwork_leads.api import errors, health, history, leads
+from maxwork_leads.api import batch, docs, errors, health, history, leads
 from maxwork_leads.api.access_log import AccessLog
 from maxwork_leads.api.pipeline import Services
 from maxwork_leads.db import Database
@@ -42,6 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     limiter = make_limiter(
         settings.rate_limit_per_second, settings.rate_limit_burst, settings.redis_url
@@ -50,8 +52,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(AccessLog)
     app.include_router(leads.router)
+    app.include_router(batch.router)
     app.include_router(history.router)
     app.include_router(health.router)
+    docs.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

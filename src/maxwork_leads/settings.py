@@ -27,6 +27,9 @@ class Settings(BaseSettings):
         "PT", description="Region used to read phone numbers written without a country code."
     )
     max_body_bytes: int = Field(1024 * 1024, gt=0, description="Largest accepted request body.")
+    max_batch_body_bytes: int = Field(
+        16 * 1024 * 1024, gt=0, description="Largest accepted body of the batch endpoint."
+    )
     pool_size: int = Field(10, gt=0, description="Database connections kept per server process.")
     rate_limit_per_second: float = Field(
         20, ge=0, description="Requests per second per credential; 0 turns limiting off."

@@ -36,3 +36,15 @@ def test_unknown_paths_answer_in_the_error_shape(client: TestClient) -> None:
     response = client.get("/nowhere")
     assert response.status_code == 404
     assert response.json()["Error"]["Code"] == "not_found"
+
+
+def test_the_docs_pages_load_their_assets_from_this_server(client: TestClient) -> None:
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        scripts = [part.split('"')[1] for part in html.split("src=")[1:]]
+        assert scripts, page
+        for url in scripts:
+            assert url.startswith("/docs-assets/"), url
+            assert client.get(url).status_code == 200
+        assert "cdn" not in html.lower()
+        assert "fonts.googleapis" not in html

@@ -109,3 +109,37 @@ def test_one_idempotency_key_sent_at_once_to_two_processes_acts_once(
     replayed = [r.headers.get("Idempotent-Replayed") for r in responses]
     assert replayed.count("true") == 11
     assert counts(pg_db)[0] == 1
+
+
+def test_batches_with_the_same_people_in_opposite_orders_never_deadlock_or_duplicate(
+    pg_db: Database, postgresql_url: str
+) -> None:
+    world = make_world(pg_db)
+    people = [
+        lead_body(
+            Public_Reference=world.listing.public_reference,
+            Sender_Email=f"p{n}@example.com",
+            Lead_Status="Contacted",
+        )
+        for n in range(40)
+    ]
+    batches = [people, list(reversed(people))] * 3
+    with running_server(postgresql_url, workers=2) as server:
+        barrier = threading.Barrier(len(batches))
+
+        def send(batch: list[dict[str, object]]) -> httpx.Response:
+            with httpx.Client(base_url=server.url, timeout=60) as client:
+                barrier.wait()
+                return client.post(
+                    "/listingexport/leads/batch",
+                    params=world.caller.params(),
+                    headers=world.caller.headers(),
+                    json=batch,
+                )
+
+        with ThreadPoolExecutor(max_workers=len(batches)) as pool:
+            responses = list(pool.map(send, batches))
+    assert [r.status_code for r in responses] == [207] * len(batches)
+    assert all(r.json()["Failed"] == 0 for r in responses)
+    assert sum(r.json()["Created"] for r in responses) == 40
+    assert counts(pg_db)[:2] == (40, 40)

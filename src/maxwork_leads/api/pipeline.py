@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+import psycopg
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from maxwork_leads.api.errors import error_body, error_headers
@@ -118,7 +119,57 @@ def write(
 
     Success: the effect, the idempotency record and the history entries commit together.
     Failure: the effect rolls back and the failure is recorded in a transaction of its own.
+    A deadlock or serialisation failure is retried: the database undid all of it.
     """
+    credential_id = None
+    try:
+        for attempt in range(1, RETRIES + 1):
+            try:
+                return _write_once(services, call, body, work)
+            except DBAPIError as exc:
+                if attempt == RETRIES or not _is_transient(exc):
+                    raise
+                log.warning("retrying %s after %s", call.endpoint, type(exc.orig).__name__)
+        raise AssertionError("unreachable")
+    except _Refused as refused:
+        answer, failure, credential_id = refused.answer, refused.failure, refused.credential_id
+    except Exception:
+        log.exception("unhandled error on %s", call.endpoint)
+        failure = InternalError("internal error; it has been logged")
+        answer = error_answer(failure)
+    external_id = body.get("External_LeadId") if isinstance(body, dict) else None
+    record_failure(
+        services,
+        call,
+        credential_id,
+        failure,
+        scrub.body_text(body, call.token),
+        external_id if isinstance(external_id, str) else None,
+    )
+    return answer
+
+
+RETRIES = 3
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    """A deadlock or serialisation failure: the database undid everything; trying again is safe."""
+    return isinstance(
+        exc.orig, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure
+    )
+
+
+class _Refused(Exception):
+    def __init__(self, answer: Answer, failure: AppError, credential_id: Any) -> None:
+        self.answer, self.failure, self.credential_id = answer, failure, credential_id
+
+
+def _write_once(
+    services: Services,
+    call: Call,
+    body: Any,
+    work: Callable[[Session, Credential], Written],
+) -> Answer:
     headers: dict[str, str] = {}
     credential_id = None
     try:
@@ -152,25 +203,9 @@ def write(
             history.record(session, call.origin(), credential.id, written.entries)
             return written.answer
     except RateLimited as exc:
-        answer = error_answer(exc, exc.decision.headers())
-        failure = exc
+        raise _Refused(error_answer(exc, exc.decision.headers()), exc, credential_id) from None
     except AppError as exc:
-        answer = error_answer(exc, headers)
-        failure = exc
-    except Exception:
-        log.exception("unhandled error on %s", call.endpoint)
-        failure = InternalError("internal error; it has been logged")
-        answer = error_answer(failure)
-    external_id = body.get("External_LeadId") if isinstance(body, dict) else None
-    record_failure(
-        services,
-        call,
-        credential_id,
-        failure,
-        scrub.body_text(body, call.token),
-        external_id if isinstance(external_id, str) else None,
-    )
-    return answer
+        raise _Refused(error_answer(exc, headers), exc, credential_id) from None
 
 
 def refuse(services: Services, call: Call, failure: AppError, body_text: str | None) -> Answer:

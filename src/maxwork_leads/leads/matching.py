@@ -32,6 +32,9 @@ class ContactKey:
     phone_key: str
     email: str
 
+    def lock_id(self) -> int:
+        return lock_id("contact", str(self.agent_id), self.phone_key, self.email)
+
 
 def listing_key(listing_id: uuid.UUID | None) -> str:
     return str(listing_id) if listing_id is not None else MANUAL_LISTING_KEY

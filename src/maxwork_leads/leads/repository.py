@@ -15,16 +15,19 @@ from maxwork_leads.leads.matching import ContactKey, NaturalKey
 from maxwork_leads.models import Base, Contact, Lead, LeadActivity, LeadLink, Qualification, User
 
 
-def lock_keys(session: Session, lock_ids: list[int]) -> None:
-    """Serialise requests about the same lead until this transaction ends.
+def lock_keys(session: Session, lock_ids: Sequence[int]) -> None:
+    """Serialise requests about the same lead or contact until this transaction ends.
 
-    PostgreSQL: transaction-scoped advisory locks, taken in the caller's order. SQLite needs
-    none: every write transaction there begins IMMEDIATE and so already runs alone.
+    PostgreSQL: transaction-scoped advisory locks, all in one statement and always in
+    ascending order, so that two transactions can never wait for each other in a circle.
+    SQLite needs none: every write transaction there begins IMMEDIATE and runs alone.
     """
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgresql(session) or not lock_ids:
         return
-    for lock_id in lock_ids:
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:ids AS bigint[])) AS k"),
+        {"ids": sorted(set(lock_ids))},
+    )
 
 
 def lead_by_external_id(

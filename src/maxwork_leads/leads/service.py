@@ -15,7 +15,7 @@ from maxwork_leads.errors import InvalidInput
 from maxwork_leads.ids import new_id
 from maxwork_leads.leads import contacts, lifecycle, qualifications, repository, routing
 from maxwork_leads.leads.enums import LeadStatus, Stage
-from maxwork_leads.leads.matching import NaturalKey, fingerprint, listing_key, lock_id
+from maxwork_leads.leads.matching import ContactKey, NaturalKey, fingerprint, listing_key, lock_id
 from maxwork_leads.leads.normalize import Phone, normalize_phone
 from maxwork_leads.leads.schemas import MANUAL_REFERENCE, LeadIn
 from maxwork_leads.models import Contact, Credential, Lead, LeadActivity, Qualification, User
@@ -46,15 +46,27 @@ class Received:
     payload: dict[str, Any]
 
 
-def ingest(session: Session, lead_in: LeadIn, received: Received, *, region: str) -> LeadOutcome:
-    """Apply one request of the universal endpoint and say what happened to which lead."""
+@dataclass(frozen=True)
+class Prepared:
+    """A validated request, routed, with the keys it will lock: everything before writing."""
+
+    lead_in: LeadIn
+    phone: Phone
+    route: routing.Route
+    key: NaturalKey
+    locks: tuple[int, ...]
+    warnings: tuple[str, ...]
+
+
+def prepare(session: Session, lead_in: LeadIn, credential: Credential, *, region: str) -> Prepared:
+    """Normalise, route and name the locks; reads only, so a batch can prepare every item first."""
     warnings = [f"Unknown field {name} ignored" for name in lead_in.unknown_fields()]
     phone = normalize_phone(lead_in.sender_phone, region)
     if phone.warning:
         warnings.append(phone.warning)
     route = routing.route(
         session,
-        credential=received.credential,
+        credential=credential,
         public_reference=None if lead_in.is_manual else lead_in.public_reference,
         internal_user_id=lead_in.internal_user_id,
     )
@@ -64,23 +76,35 @@ def ingest(session: Session, lead_in: LeadIn, received: Received, *, region: str
         phone_key=phone.key,
         email=lead_in.sender_email,
     )
-    credential = received.credential
-    locks = [key.lock_id()]
+    locks = [key.lock_id(), ContactKey(route.agent.id, phone.key, key.email).lock_id()]
     if lead_in.external_id is not None:
-        locks.insert(0, lock_id("external", str(credential.id), lead_in.external_id))
-    repository.lock_keys(session, locks)
+        locks.append(lock_id("external", str(credential.id), lead_in.external_id))
+    return Prepared(lead_in, phone, route, key, tuple(locks), tuple(warnings))
 
-    digest = fingerprint(_meaning(lead_in, phone))
+
+def ingest(session: Session, lead_in: LeadIn, received: Received, *, region: str) -> LeadOutcome:
+    """Apply one request of the universal endpoint and say what happened to which lead."""
+    prepared = prepare(session, lead_in, received.credential, region=region)
+    repository.lock_keys(session, prepared.locks)
+    return apply(session, prepared, received)
+
+
+def apply(session: Session, prepared: Prepared, received: Received) -> LeadOutcome:
+    """Find or create the lead and apply the request; the caller holds the locks."""
+    lead_in, key, credential = prepared.lead_in, prepared.key, received.credential
+    warnings = list(prepared.warnings)
+    digest = fingerprint(_meaning(lead_in, prepared.phone))
     lead = _find(session, lead_in, key, credential, warnings)
     if lead is None:
-        lead = _new_lead(lead_in, route, key, phone, credential, digest)
+        lead = _new_lead(lead_in, prepared.route, key, prepared.phone, credential, digest)
         _stamp(session, lead)
         if repository.insert(session, lead):
-            return _after_create(session, lead, lead_in, route.agent, received, warnings)
+            agent = prepared.route.agent
+            return _after_create(session, lead, lead_in, agent, received, warnings)
         lead = _find(session, lead_in, key, credential, warnings)
         if lead is None:
             raise InvalidInput("the lead changed while it was being saved; please retry")
-    return _update(session, lead, lead_in, route.agent, received, digest, warnings)
+    return _update(session, lead, lead_in, prepared.route.agent, received, digest, warnings)
 
 
 def _meaning(lead_in: LeadIn, phone: Phone) -> dict[str, Any]:

@@ -1,0 +1,174 @@
+"""`POST /listingexport/leads/batch`: up to 500 leads, one result per item, in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from maxwork_leads.api import pipeline
+from maxwork_leads.api.deps import (
+    BodyRefused,
+    CallerDep,
+    IdempotencyKeyHeader,
+    ServicesDep,
+    read_json,
+)
+from maxwork_leads.api.errors import ErrorDetail, error_body, responses
+from maxwork_leads.api.leads import parse_lead, to_wire
+from maxwork_leads.api.respond import respond
+from maxwork_leads.errors import AppError, ValidationFailed
+from maxwork_leads.integration import history, scrub
+from maxwork_leads.leads import batch
+from maxwork_leads.leads import service as leads
+from maxwork_leads.leads.schemas import LeadIn, LeadOut
+from maxwork_leads.models import Credential
+
+router = APIRouter(tags=["Leads"])
+
+
+class ItemOut(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+
+    index: int = Field(alias="Index", description="The item's position in the request.")
+    status: int = Field(alias="Status", description="What the single endpoint would have answered.")
+    body: LeadOut | None = Field(None, alias="Body", description="On success.")
+    error: ErrorDetail | None = Field(None, alias="Error", description="On failure.")
+
+
+class BatchOut(BaseModel):
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+
+    results: list[ItemOut] = Field(alias="Results", description="One per item, in order.")
+    created: int = Field(alias="Created")
+    updated: int = Field(alias="Updated")
+    unchanged: int = Field(alias="Unchanged")
+    failed: int = Field(alias="Failed")
+
+
+BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/LeadIn"},
+                    "minItems": 1,
+                    "maxItems": batch.MAX_ITEMS,
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/listingexport/leads/batch",
+    summary="Send up to 500 leads at once",
+    description="A JSON array of lead objects, each exactly as for `POST /listingexport/leads`, "
+    "applied in order with the same rules. The answer is `207 Multi-Status` with one result "
+    "per item: the status code and body (or error) the single endpoint would have answered. "
+    "A bad item never fails the others. Each item is one entry in the integration history.",
+    status_code=207,
+    response_model=BatchOut,
+    responses={
+        207: {"model": BatchOut, "description": "Every item was judged."},
+        **responses(400, 401, 409, 413, 415, 422, 429),
+    },
+    openapi_extra=BATCH_BODY,
+)
+async def post_batch(
+    request: Request,
+    caller: CallerDep,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    call = caller.call("leads/batch", idempotency_key)
+    limit = services.settings.max_batch_body_bytes
+    try:
+        body = await read_json(request, limit, call.token)
+    except BodyRefused as refused:
+        return respond(
+            await run_in_threadpool(pipeline.refuse, services, call, refused.error, refused.kept)
+        )
+    region = services.settings.default_region
+
+    def work(session: Session, credential: Credential) -> pipeline.Written:
+        items = parse_items(body, region)
+        received = [leads.Received(credential, call.user_agent, item) for item in body]
+        results = batch.ingest_batch(session, items, received, region=region)
+        return written(results, items, body, call.token)
+
+    return respond(await run_in_threadpool(pipeline.write, services, call, body, work))
+
+
+def parse_items(body: Any, region: str) -> list[LeadIn | AppError]:
+    if not isinstance(body, list):
+        raise ValidationFailed.on("body", "must be a JSON array of lead objects")
+    if not 1 <= len(body) <= batch.MAX_ITEMS:
+        raise ValidationFailed.on("body", f"must hold 1 to {batch.MAX_ITEMS} leads")
+    items: list[LeadIn | AppError] = []
+    for item in body:
+        try:
+            items.append(parse_lead(item, region))
+        except AppError as exc:
+            items.append(exc)
+    return items
+
+
+def written(
+    results: list[batch.ItemResult],
+    items: list[LeadIn | AppError],
+    body: list[Any],
+    token: str | None,
+) -> pipeline.Written:
+    out: list[dict[str, Any]] = []
+    entries: list[history.Entry] = []
+    counts = {leads.CREATED: 0, leads.UPDATED: 0, leads.UNCHANGED: 0, "failed": 0}
+    for result, item, raw in zip(results, items, body, strict=True):
+        text = scrub.body_text(raw, token)
+        external_id = item.external_id if isinstance(item, LeadIn) else None
+        if result.outcome is not None:
+            status = 201 if result.outcome.operation == leads.CREATED else 200
+            counts[result.outcome.operation] += 1
+            out.append({"Index": result.index, "Status": status, "Body": to_wire(result.outcome)})
+            entries.append(
+                history.Entry(
+                    status,
+                    result.outcome.operation,
+                    lead_id=result.outcome.lead.id,
+                    external_id=external_id,
+                    body=text,
+                    batch_index=result.index,
+                )
+            )
+        else:
+            error = result.error
+            assert error is not None
+            counts["failed"] += 1
+            wire_error = error_body(error.code, error.message, error.fields)["Error"]
+            out.append({"Index": result.index, "Status": error.status, "Error": wire_error})
+            entries.append(
+                history.Entry(
+                    error.status,
+                    "error",
+                    error_code=error.code,
+                    error_message=error.message[:2000],
+                    external_id=external_id,
+                    body=text,
+                    batch_index=result.index,
+                )
+            )
+    answer = {
+        "Results": out,
+        "Created": counts[leads.CREATED],
+        "Updated": counts[leads.UPDATED],
+        "Unchanged": counts[leads.UNCHANGED],
+        "Failed": counts["failed"],
+    }
+    return pipeline.Written(pipeline.Answer(207, answer), entries)
