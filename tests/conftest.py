@@ -26,6 +26,8 @@ from maxwork_leads.settings import Settings
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 POSTGRES_URL = os.environ.get("MAXWORK_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("MAXWORK_REQUIRE_POSTGRES") == "1"
+REQUIRE_REDIS = os.environ.get("MAXWORK_REQUIRE_REDIS") == "1"
+REDIS_URL = os.environ.get("MAXWORK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def _prepare_postgres(url: str) -> str | None:
@@ -64,6 +66,21 @@ def _drop_database(url: str) -> None:
     base, _, name = url.rpartition("/")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A reachable Redis for the shared rate limiter; skips (or fails in CI) without one."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
+    except redis.RedisError as exc:
+        reason = f"Redis at {REDIS_URL} is not usable: {exc}"
+        if REQUIRE_REDIS:
+            pytest.fail(reason + " (MAXWORK_REQUIRE_REDIS=1)")
+        pytest.skip(reason)
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session")

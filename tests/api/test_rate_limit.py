@@ -87,3 +87,22 @@ def test_the_memory_store_refills_over_time() -> None:
 
     time.sleep(0.01)
     assert limiter.check("k", None).allowed  # type: ignore[union-attr]
+
+
+def test_the_redis_store_limits_and_refills(redis_url: str) -> None:
+    import uuid
+
+    from maxwork_leads.integration.ratelimit import RedisStore
+
+    limiter = Limiter(RedisStore(redis_url), default_rate=1000, burst=2)
+    key = str(uuid.uuid4())
+    decisions = [limiter.check(key, None) for _ in range(3)]
+    assert [d.allowed for d in decisions] == [True, True, False]  # type: ignore[union-attr]
+    assert decisions[2].retry_after > 0  # type: ignore[union-attr]
+
+
+def test_an_unreachable_redis_lets_requests_through() -> None:
+    from maxwork_leads.integration.ratelimit import RedisStore
+
+    limiter = Limiter(RedisStore("redis://127.0.0.1:1/0"), default_rate=1, burst=1)
+    assert limiter.check("k", None) is None

@@ -93,3 +93,9 @@ def test_a_negative_rate_limit_is_refused(cli: Cli, db: Database) -> None:
     assert "rate limit" in cli.fails(
         "credential", "update", "--username", "portal-neg", "--rate-limit", "-1"
     )
+
+
+def test_serve_with_several_workers_needs_redis_while_limiting(cli: Cli) -> None:
+    result = cli("serve", "--workers", "2", "--port", "1")
+    assert result.code == 1
+    assert "MAXWORK_REDIS_URL" in result.stderr

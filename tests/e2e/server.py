@@ -17,7 +17,6 @@ from pathlib import Path
 import httpx
 
 CLI = str(Path(sys.executable).parent / "maxwork-leads")
-REDIS_URL = os.environ.get("MAXWORK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def free_port() -> int:
@@ -45,12 +44,10 @@ def running_server(
 ) -> Iterator[Server]:
     """A server started with the production command in its own process group; stopped after.
 
-    Several workers share the Redis rate limiter (REDIS_URL), as production would.
+    Several workers need a shared rate limiter: pass MAXWORK_REDIS_URL, or turn limiting off.
     """
     port = free_port()
     env = {**os.environ, "MAXWORK_DATABASE_URL": database_url, **(env or {})}
-    if workers > 1:
-        env.setdefault("MAXWORK_REDIS_URL", REDIS_URL)
     with tempfile.NamedTemporaryFile(prefix="maxwork-server-", suffix=".log") as log_file:
         process = subprocess.Popen(
             [CLI, "serve", "--port", str(port), "--workers", str(workers)],

@@ -16,6 +16,8 @@ from tests.factories import World, lead_body, make_world
 
 pytestmark = pytest.mark.postgres
 
+UNLIMITED = {"MAXWORK_RATE_LIMIT_PER_SECOND": "0"}
+
 
 def fire(
     base_url: str,
@@ -66,7 +68,7 @@ def test_twenty_identical_contacted_requests_make_one_lead_and_one_contact(
 ) -> None:
     world = make_world(pg_db)
     body = lead_body(Public_Reference=world.listing.public_reference, Lead_Status="Contacted")
-    with running_server(postgresql_url, workers=2) as server:
+    with running_server(postgresql_url, workers=2, env=UNLIMITED) as server:
         responses = fire(server.url, world, body, copies=20)
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] * 19 + [201]
@@ -80,16 +82,22 @@ def test_racing_archive_requests_make_one_archived_lead(
 ) -> None:
     world = make_world(pg_db)
     body = lead_body(Public_Reference=world.listing.public_reference, Lead_Status="Archived")
-    with running_server(postgresql_url, workers=2) as server:
+    with running_server(postgresql_url, workers=2, env=UNLIMITED) as server:
         responses = fire(server.url, world, body, copies=12)
     assert all(r.status_code in (200, 201) for r in responses)
     assert counts(pg_db)[0] == 1
 
 
-def test_the_rate_limit_holds_across_server_processes(pg_db: Database, postgresql_url: str) -> None:
+def test_the_rate_limit_holds_across_server_processes(
+    pg_db: Database, postgresql_url: str, redis_url: str
+) -> None:
     world = make_world(pg_db)
     body = lead_body(Public_Reference=world.listing.public_reference)
-    limited = {"MAXWORK_RATE_LIMIT_PER_SECOND": "0.2", "MAXWORK_RATE_LIMIT_BURST": "5"}
+    limited = {
+        "MAXWORK_RATE_LIMIT_PER_SECOND": "0.2",
+        "MAXWORK_RATE_LIMIT_BURST": "5",
+        "MAXWORK_REDIS_URL": redis_url,
+    }
     with running_server(postgresql_url, workers=2, env=limited) as server:
         responses = fire(server.url, world, body, copies=16)
     statuses = [r.status_code for r in responses]
@@ -102,7 +110,7 @@ def test_one_idempotency_key_sent_at_once_to_two_processes_acts_once(
 ) -> None:
     world = make_world(pg_db)
     body = lead_body(Public_Reference=world.listing.public_reference)
-    with running_server(postgresql_url, workers=2) as server:
+    with running_server(postgresql_url, workers=2, env=UNLIMITED) as server:
         responses = fire(server.url, world, body, copies=12, headers={"Idempotency-Key": "once"})
     assert [r.status_code for r in responses] == [201] * 12
     assert len({r.text for r in responses}) == 1
@@ -124,7 +132,7 @@ def test_batches_with_the_same_people_in_opposite_orders_never_deadlock_or_dupli
         for n in range(40)
     ]
     batches = [people, list(reversed(people))] * 3
-    with running_server(postgresql_url, workers=2) as server:
+    with running_server(postgresql_url, workers=2, env=UNLIMITED) as server:
         barrier = threading.Barrier(len(batches))
 
         def send(batch: list[dict[str, object]]) -> httpx.Response:

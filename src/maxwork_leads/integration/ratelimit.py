@@ -8,6 +8,7 @@ lock, on the hot path of each request.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from maxwork_leads.errors import AppError
+
+log = logging.getLogger("maxwork_leads.ratelimit")
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,9 @@ class RateLimited(AppError):
 
 
 class Store(Protocol):
-    def hit(self, key: str, interval: float, burst: int) -> tuple[bool, float, float]:
-        """(allowed, seconds of burst left after this hit, seconds until the bucket is full)."""
+    def hit(self, key: str, interval: float, burst: int) -> tuple[bool, float, float] | None:
+        """(allowed, seconds of burst left after this hit, seconds until the bucket is full),
+        or None when the store cannot decide."""
         ...
 
 
@@ -99,8 +103,20 @@ class RedisStore:
         self._client = redis.Redis.from_url(url, socket_timeout=2)
         self._script = self._client.register_script(GCRA_SCRIPT)
 
-    def hit(self, key: str, interval: float, burst: int) -> tuple[bool, float, float]:
-        allowed, slack, reset = self._script(keys=[f"maxwork:rate:{key}"], args=[interval, burst])
+    def hit(self, key: str, interval: float, burst: int) -> tuple[bool, float, float] | None:
+        """None when Redis cannot answer: the request goes through unlimited.
+
+        Refusing leads because the limiter is down would lose more than a burst costs.
+        """
+        import redis
+
+        try:
+            allowed, slack, reset = self._script(
+                keys=[f"maxwork:rate:{key}"], args=[interval, burst]
+            )
+        except redis.RedisError as exc:
+            log.warning("rate limiter unavailable, request not limited: %s", exc)
+            return None
         return bool(allowed), float(slack), float(reset)
 
 
@@ -116,7 +132,10 @@ class Limiter:
         if rate <= 0:
             return None
         interval = 1.0 / rate
-        allowed, slack, reset = self.store.hit(key, interval, self.burst)
+        hit = self.store.hit(key, interval, self.burst)
+        if hit is None:
+            return None
+        allowed, slack, reset = hit
         remaining = max(0, math.floor(slack / interval)) if allowed else 0
         return Decision(allowed, self.burst, remaining, max(reset, 0.0), max(-slack, 0.0))
 
