@@ -22,6 +22,7 @@ from maxwork_leads.db import Database
 from maxwork_leads.db.migrate import upgrade
 from maxwork_leads.models import Base
 from maxwork_leads.settings import Settings
+from tests.cli.helpers import SCRIPT, Api, Cli
 
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 POSTGRES_URL = os.environ.get("MAXWORK_TEST_POSTGRES_URL")
@@ -129,3 +130,16 @@ def client(db: Database) -> Iterator[TestClient]:
     app = create_app(db.settings)
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def cli(database_url: str, db: Database, tmp_path: Path) -> Cli:
+    """The console script on the emptied test database (see `db`)."""
+    assert SCRIPT.exists(), f"console script not installed at {SCRIPT}"
+    return Cli(database_url, tmp_path)
+
+
+@pytest.fixture
+def api(database_url: str, db: Database) -> Iterator[Api]:
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        yield Api(client)

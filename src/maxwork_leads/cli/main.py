@@ -11,6 +11,7 @@ from maxwork_leads.cli.credentials import credential_app
 from maxwork_leads.cli.directory import agency_app, listing_app, user_app
 from maxwork_leads.cli.history import history_app
 from maxwork_leads.cli.output import JsonOption, emit, fail, run
+from maxwork_leads.cli.person import person_app
 from maxwork_leads.db import migrate
 from maxwork_leads.settings import Settings
 
@@ -27,6 +28,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(listing_app, name="listing")
 app.add_typer(credential_app, name="credential")
 app.add_typer(history_app, name="history")
+app.add_typer(person_app, name="person")
 
 
 @db_app.command("upgrade")

@@ -5,12 +5,14 @@ from maxwork_leads.models.credentials import Credential
 from maxwork_leads.models.directory import Agency, Listing, User
 from maxwork_leads.models.integration import IdempotencyKey, IntegrationRequest
 from maxwork_leads.models.leads import Contact, Lead, LeadActivity, LeadLink, Qualification
+from maxwork_leads.models.privacy import Erasure
 
 __all__ = [
     "Agency",
     "Base",
     "Contact",
     "Credential",
+    "Erasure",
     "IdempotencyKey",
     "IntegrationRequest",
     "Lead",
