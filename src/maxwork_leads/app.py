@@ -15,16 +15,41 @@ from maxwork_leads.api.access_log import AccessLog
 from maxwork_leads.api.pipeline import Services
 from maxwork_leads.db import Database
 from maxwork_leads.integration.ratelimit import make_limiter
+from maxwork_leads.leads import enums
 from maxwork_leads.leads.schemas import LeadIn
 from maxwork_leads.settings import Settings
 
-DESCRIPTION = """
+INTRODUCTION = """
 Lead ingestion for real-estate CRMs, speaking the Maxwork Public API wire format.
 
 Authenticate with the `token` query parameter (or `Authorization: Bearer <token>`) and the
 `user` header naming the credential. Every error has the same body:
 `{"Error": {"Code": ..., "Message": ..., "Fields": [{"Field": ..., "Message": ...}]}}`.
 """
+
+
+def enumeration_table() -> str:
+    """The enumerations a lead may carry, as a markdown table built from the published tables."""
+    rows = [
+        f"| `{field}` | {enums.describe(table)} |" for field, table in enums.ENUMERATIONS.items()
+    ]
+    return "\n".join(["| field | ID = name |", "|---|---|", *rows])
+
+
+def api_description() -> str:
+    """The API's description: the introduction, then the error codes and enumerations."""
+    statuses = ", ".join(f"`{status.value}`" for status in enums.LeadStatus)
+    return (
+        f"{INTRODUCTION}\n"
+        "## Error codes\n\nBranch on `Error.Code`; each comes with one HTTP status.\n\n"
+        f"{errors.error_code_table()}\n\n"
+        f"## Enumerations\n\n`Lead_Status` is one of {statuses} (any letter case). These "
+        "fields take an ID or a name (any letter case); answers show the name.\n\n"
+        f"{enumeration_table()}\n"
+    )
+
+
+DESCRIPTION = api_description()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -45,7 +45,7 @@ def test_success_and_failure_are_recorded(client: TestClient, world: World) -> N
     assert ok["Body"]["Sender_Name"] == "Ana Silva"
 
 
-def test_malformed_and_unauthenticated_requests_are_recorded(
+def test_a_malformed_body_with_a_valid_credential_is_in_its_history(
     client: TestClient, world: World
 ) -> None:
     client.post(
@@ -54,13 +54,29 @@ def test_malformed_and_unauthenticated_requests_are_recorded(
         headers=world.caller.headers(**{"Content-Type": "application/json"}),
         content=b"{not json",
     )
-    post_lead(client, Caller(world.caller.username, "wrong-token"), body_for(world))
     entries = history(client, world.caller)["Entries"]
-    assert [(e["Status_Code"], e["Error_Code"]) for e in entries] == [
-        (401, "unauthorized"),
-        (400, "malformed_json"),
-    ]
-    assert entries[1]["Body"] == "{not json"
+    assert [(e["Status_Code"], e["Error_Code"]) for e in entries] == [(400, "malformed_json")]
+    assert entries[0]["Body"] == "{not json"
+
+
+def test_requests_that_do_not_prove_the_credential_stay_out_of_its_history(
+    client: TestClient, db: Database, world: World
+) -> None:
+    impostor = Caller(world.caller.username, "wrong-token")
+    post_lead(client, impostor, body_for(world))
+    client.post(
+        ENDPOINT,
+        params=impostor.params(),
+        headers=impostor.headers(**{"Content-Type": "application/json"}),
+        content=b"{not json",
+    )
+    assert history(client, world.caller)["Entries"] == []
+    with db.session_scope() as session:
+        rows = session.scalars(select(IntegrationRequest)).all()
+        assert sorted((r.status_code, r.username, r.credential_id) for r in rows) == [
+            (400, world.caller.username, None),
+            (401, world.caller.username, None),
+        ]
 
 
 def test_filters_by_status_and_external_id(client: TestClient, world: World) -> None:
@@ -111,3 +127,31 @@ def test_the_token_is_never_stored(client: TestClient, db: Database, world: Worl
         for row in rows:
             stored = " ".join(str(v) for v in vars(row).values())
             assert world.caller.token not in stored
+
+
+def test_a_token_in_the_body_is_not_kept_with_the_lead(
+    client: TestClient, db: Database, world: World
+) -> None:
+    from maxwork_leads.models import LeadActivity
+
+    post_lead(
+        client, world.caller, body_for(world, token=world.caller.token, Note=world.caller.token)
+    )
+    with db.session_scope() as session:
+        payload = session.scalars(select(LeadActivity.payload)).one()
+    assert world.caller.token not in str(payload)
+    assert payload["token"] == "[redacted]"
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_times_beyond_any_lead_are_a_422_not_a_crash(
+    client: TestClient, world: World, moment: str
+) -> None:
+    for path, name in (
+        ("/listingexport/history", "since"),
+        ("/listingexport/leads", "updated_since"),
+    ):
+        response = client.get(
+            path, params={**world.caller.params(), name: moment}, headers=world.caller.headers()
+        )
+        assert response.status_code == 422, (path, response.text)

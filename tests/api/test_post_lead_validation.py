@@ -107,6 +107,8 @@ def test_a_nul_character_in_an_unknown_field_is_stored_safely(
         ("Listing_Attributes", [1, 99]),
         ("Created_At", "2999-01-01T00:00:00Z"),
         ("Created_At", "yesterday"),
+        ("Created_At", 0),
+        ("Created_At", "0001-01-01T00:00:00+05:00"),
         ("Internal_UserId", "not-a-uuid"),
         ("Sender_Name", 12345),
     ],

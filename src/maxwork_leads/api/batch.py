@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from maxwork_leads import wire_examples as wire
 from maxwork_leads.api import pipeline
 from maxwork_leads.api.deps import (
     BodyRefused,
@@ -32,22 +33,55 @@ router = APIRouter(tags=["Leads"])
 
 
 class ItemOut(BaseModel):
+    """The result of one item: what `POST /listingexport/leads` would have answered for it."""
+
     model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
 
-    index: int = Field(alias="Index", description="The item's position in the request.")
-    status: int = Field(alias="Status", description="What the single endpoint would have answered.")
-    body: LeadOut | None = Field(None, alias="Body", description="On success.")
-    error: ErrorDetail | None = Field(None, alias="Error", description="On failure.")
+    index: int = Field(
+        alias="Index",
+        description="The item's position in the request, from 0.",
+        examples=[0],
+    )
+    status: int = Field(
+        alias="Status",
+        description="The HTTP status the single endpoint would have answered: 201 created, "
+        "200 updated or unchanged, or the error's status.",
+        examples=[201],
+    )
+    body: LeadOut | None = Field(
+        None,
+        alias="Body",
+        description="The lead, as the single endpoint answers it; null when the item failed.",
+        examples=[wire.example_of(LeadOut)],
+    )
+    error: ErrorDetail | None = Field(
+        None,
+        alias="Error",
+        description="Why the item failed, in the usual error shape; null when it succeeded.",
+        examples=[None, wire.example_of(ErrorDetail)],
+    )
 
 
 class BatchOut(BaseModel):
+    """The result of a batch: one result per item, and the totals."""
+
     model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
 
-    results: list[ItemOut] = Field(alias="Results", description="One per item, in order.")
-    created: int = Field(alias="Created")
-    updated: int = Field(alias="Updated")
-    unchanged: int = Field(alias="Unchanged")
-    failed: int = Field(alias="Failed")
+    results: list[ItemOut] = Field(
+        alias="Results",
+        description="One result per item, in the order of the request.",
+        examples=[[wire.example_of(ItemOut)]],
+    )
+    created: int = Field(alias="Created", description="How many leads were created.", examples=[1])
+    updated: int = Field(alias="Updated", description="How many leads were updated.", examples=[0])
+    unchanged: int = Field(
+        alias="Unchanged",
+        description="How many items were identical repeats and changed nothing.",
+        examples=[0],
+    )
+    failed: int = Field(
+        alias="Failed", description="How many items failed; see their `Error`.", examples=[0]
+    )
 
 
 BATCH_BODY = {
@@ -78,7 +112,20 @@ BATCH_BODY = {
     response_model=BatchOut,
     responses={
         207: {"model": BatchOut, "description": "Every item was judged."},
-        **responses(400, 401, 409, 413, 415, 422, 429),
+        **responses(
+            400,
+            401,
+            409,
+            413,
+            415,
+            422,
+            429,
+            text={
+                413: "Body larger than the batch limit (`body_too_large`; 16 MiB by default).",
+                422: f"The body is not a JSON array of 1 to {batch.MAX_ITEMS} leads "
+                "(`validation_error`); an invalid item fails alone, in its result.",
+            },
+        ),
     },
     openapi_extra=BATCH_BODY,
 )
@@ -100,7 +147,10 @@ async def post_batch(
 
     def work(session: Session, credential: Credential) -> pipeline.Written:
         items = parse_items(body, region)
-        received = [leads.Received(credential, call.user_agent, item) for item in body]
+        received = [
+            leads.Received(credential, call.user_agent, scrub.payload(item, call.token))
+            for item in body
+        ]
         results = batch.ingest_batch(session, items, received, region=region)
         return written(results, items, body, call.token)
 

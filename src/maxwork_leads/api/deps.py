@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import zlib
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Header, Query, Request
+from pydantic import AfterValidator
 
+from maxwork_leads import wire_examples as wire
 from maxwork_leads.api.pipeline import Call, Services
 from maxwork_leads.errors import BodyTooLarge, MalformedJson, UnsupportedMediaType
 from maxwork_leads.integration import scrub
@@ -20,6 +25,16 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
+def _plausible_time(value: datetime | None) -> datetime | None:
+    """Times far outside any lead's life would overflow when moved to UTC; refuse them."""
+    if value is not None and not 1900 <= value.year <= 9998:
+        raise ValueError("must be a time between the years 1900 and 9998")
+    return value
+
+
+QueryTime = Annotated[datetime | None, AfterValidator(_plausible_time)]
+
+
 class Caller:
     """The credential claims of a request, taken as sent; checked later, in the pipeline."""
 
@@ -27,14 +42,27 @@ class Caller:
         self,
         user: Annotated[
             str | None,
-            Header(description="The credential's user name.", examples=["demo-portal"]),
+            Header(
+                description="The user name of your credential; it must be the one the token "
+                "was issued to.",
+                examples=["demo-portal"],
+            ),
         ] = None,
         token: Annotated[
             str | None,
-            Query(description="The credential's token (or send `Authorization: Bearer`)."),
+            Query(
+                description="Your credential's secret token. Or send it in an "
+                "`Authorization: Bearer` header instead.",
+                examples=[wire.TOKEN],
+            ),
         ] = None,
         authorization: Annotated[
-            str | None, Header(description="`Bearer <token>`, instead of `token`.")
+            str | None,
+            Header(
+                description="`Bearer <token>`: your credential's token, instead of the "
+                "`token` parameter.",
+                examples=[f"Bearer {wire.TOKEN}"],
+            ),
         ] = None,
         user_agent: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> None:
@@ -67,6 +95,7 @@ IdempotencyKeyHeader = Annotated[
         description="Any unique string (e.g. a UUID): a retry with the same key and body "
         "gets the first response again, with `Idempotent-Replayed: true`; the same key with "
         "another body is a 409. Kept at least 24 hours.",
+        examples=[wire.IDEMPOTENCY_KEY],
     ),
 ]
 
@@ -87,21 +116,66 @@ def _is_json(content_type: str) -> bool:
 
 
 async def read_json(request: Request, limit: int, token: str | None) -> Any:
-    """The parsed JSON body, or BodyRefused for a wrong type (415), size (413) or syntax (400)."""
+    """The parsed JSON body, or BodyRefused for a wrong type or encoding (415), size (413)
+    or syntax (400). gzip and deflate bodies are accepted; the limit applies after inflating.
+    """
     if not _is_json(request.headers.get("content-type", "")):
         raise BodyRefused(UnsupportedMediaType("Content-Type must be application/json"), None)
     too_large = BodyRefused(BodyTooLarge(f"body larger than {limit} bytes"), None)
+    inflater = _inflater(request.headers.get("content-encoding", ""))
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if inflater is None and declared.isdigit() and int(declared) > limit:
         raise too_large
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise too_large
     try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
+        async for chunk in request.stream():
+            body += inflater.decompress(chunk, limit + 1 - len(body)) if inflater else chunk
+            if len(body) > limit:
+                raise too_large
+        if inflater is not None:
+            body += inflater.flush()
+            if not inflater.eof:
+                raise zlib.error("truncated stream")
+    except zlib.error as exc:
+        raise BodyRefused(MalformedJson(f"body does not inflate: {exc}"), None) from None
+    return parse_json(bytes(body), token)
+
+
+def _inflater(encoding: str) -> Any:
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    raise BodyRefused(
+        UnsupportedMediaType(f"Content-Encoding {encoding!r} is not supported; use gzip"), None
+    )
+
+
+def parse_json(body: bytes, token: str | None) -> Any:
+    """Strict JSON: UTF-8, no NaN or Infinity, no lone surrogates, no duplicate keys."""
+    try:
+        data = orjson.loads(body)
+        if isinstance(data, dict | list):
+            json.loads(body, object_pairs_hook=_reject_duplicates)
+    except (orjson.JSONDecodeError, DuplicateKey) as exc:
         raise BodyRefused(
-            MalformedJson(f"malformed JSON: {exc}"), scrub.raw_text(bytes(body), token)
+            MalformedJson(f"malformed JSON: {exc}"), scrub.raw_text(body, token)
         ) from None
+    return data
+
+
+class DuplicateKey(ValueError):
+    pass
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # The same name twice leaves its meaning to the parser; refuse rather than guess.
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise DuplicateKey(f"duplicate key {key!r}")
+        result[key] = value
+    return result

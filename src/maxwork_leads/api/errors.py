@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -12,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from maxwork_leads import wire_examples as wire
 from maxwork_leads.errors import AppError, FieldError, ValidationFailed
 from maxwork_leads.leads.schemas import WIRE_NAMES
 
@@ -25,31 +27,134 @@ HTTP_CODES = {
 }
 
 
+@dataclass(frozen=True)
+class ErrorCode:
+    """One `Code` the service answers: its HTTP status (None: varies) and when it happens."""
+
+    code: str
+    status: int | None
+    when: str
+
+
+ERROR_CODES = (
+    ErrorCode("malformed_json", 400, "The body is not valid JSON."),
+    ErrorCode(
+        "invalid_idempotency_key",
+        400,
+        "The `Idempotency-Key` header is not 1 to 255 visible ASCII characters.",
+    ),
+    ErrorCode(
+        "unauthorized",
+        401,
+        "No, invalid or revoked token, or `user` is not the token's owner.",
+    ),
+    ErrorCode("forbidden", 403, "The credential may not send leads for that listing's agency."),
+    ErrorCode("not_found", 404, "No such path, or no such lead visible to this credential."),
+    ErrorCode("method_not_allowed", 405, "The path does not take this HTTP method."),
+    ErrorCode(
+        "idempotency_key_reused",
+        409,
+        "The `Idempotency-Key` was used before with a different request; use a new key.",
+    ),
+    ErrorCode(
+        "conflict",
+        409,
+        "A concurrent request with the same `Idempotency-Key` was being saved; retry.",
+    ),
+    ErrorCode(
+        "body_too_large",
+        413,
+        "The body is over the limit: 1 MiB by default, 16 MiB for a batch.",
+    ),
+    ErrorCode("unsupported_media_type", 415, "`Content-Type` is not `application/json`."),
+    ErrorCode(
+        "validation_error",
+        422,
+        "A field or parameter is invalid; `Fields` names each one.",
+    ),
+    ErrorCode("unknown_listing", 422, "No listing has that `Public_Reference`."),
+    ErrorCode(
+        "unknown_user",
+        422,
+        "`Internal_UserId` is not an active user, or not in the listing's agency.",
+    ),
+    ErrorCode(
+        "no_agent_available",
+        422,
+        "Nobody to give the lead to: no active listing agent or lead manager, or a manual "
+        "lead from a credential for all agencies without `Internal_UserId`.",
+    ),
+    ErrorCode(
+        "invalid_input",
+        422,
+        "A concurrent request changed the same lead or contact while it was being saved; retry.",
+    ),
+    ErrorCode("rate_limited", 429, "Too many requests for this credential; see `Retry-After`."),
+    ErrorCode("internal_error", 500, "An unexpected failure on our side; it has been logged."),
+    ErrorCode("database_unavailable", 503, "The database is not reachable (`GET /readyz`)."),
+    ErrorCode("http_error", None, "Any other refusal by the HTTP layer; the status says which."),
+)
+
+
+def _status_text(status: int | None) -> str:
+    return str(status) if status is not None else "other"
+
+
+def error_code_table() -> str:
+    """The error codes as a markdown table, for the API description."""
+    rows = [f"| {_status_text(e.status)} | `{e.code}` | {e.when} |" for e in ERROR_CODES]
+    return "\n".join(["| status | code | when |", "|---|---|---|", *rows])
+
+
 class FieldErrorOut(BaseModel):
+    """One invalid field or parameter."""
+
     model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
-    field: str = Field(alias="Field", examples=["Sender_Email"])
-    message: str = Field(alias="Message")
+    field: str = Field(
+        alias="Field",
+        description="The field or parameter at fault, spelled as you sent it; an item of a "
+        "list is named with its position (`Listing_Attributes.0`).",
+        examples=["Sender_Email"],
+    )
+    message: str = Field(
+        alias="Message",
+        description="What is wrong with it.",
+        examples=["An email address must have an @-sign."],
+    )
 
 
 class ErrorDetail(BaseModel):
+    """An error: its stable code, a message, and the fields at fault."""
+
     model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
     code: str = Field(
         alias="Code",
-        description="Stable, machine-readable: malformed_json, unauthorized, forbidden, "
-        "not_found, body_too_large, unsupported_media_type, validation_error, "
-        "unknown_listing, unknown_user, no_agent_available, invalid_idempotency_key, "
-        "idempotency_key_reused, rate_limited, internal_error.",
+        description="Stable and machine-readable: branch on it, not on `Message`. One of "
+        + ", ".join(f"`{e.code}` ({_status_text(e.status)})" for e in ERROR_CODES)
+        + ".",
         examples=["validation_error"],
     )
-    message: str = Field(alias="Message")
-    fields: list[FieldErrorOut] = Field(default_factory=list, alias="Fields")
+    message: str = Field(
+        alias="Message",
+        description="A human-readable explanation, for logs and people; its wording may change.",
+        examples=["invalid fields: Sender_Email: An email address must have an @-sign."],
+    )
+    fields: list[FieldErrorOut] = Field(
+        default_factory=list,
+        alias="Fields",
+        description="Each invalid field or parameter, for `validation_error` and the other "
+        "422 codes; empty for other errors.",
+        examples=[[wire.example_of(FieldErrorOut)]],
+    )
 
 
 class ErrorBody(BaseModel):
     """Every error the service answers has this shape."""
 
     model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
-    error: ErrorDetail = Field(alias="Error")
+    error: ErrorDetail = Field(
+        alias="Error", description="What went wrong.", examples=[wire.example_of(ErrorDetail)]
+    )
 
 
 def error_body(code: str, message: str, fields: list[FieldError] | None = None) -> dict[str, Any]:
@@ -124,18 +229,33 @@ def install(app: FastAPI) -> None:
         return error_response(500, "internal_error", "internal error; it has been logged")
 
 
-def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error statuses a route can answer."""
-    text = {
-        400: "Malformed JSON, or an invalid Idempotency-Key header.",
-        401: "No, invalid or revoked token, or `user` is not the token's owner.",
-        403: "The credential may not send leads for that agency.",
-        404: "Not found, or not visible to this credential.",
-        409: "The Idempotency-Key was used before with a different request.",
-        413: "Body larger than the limit (1 MiB by default).",
-        415: "Content-Type is not application/json.",
-        422: "Invalid fields, unknown listing or user, or no agent to route to.",
-        429: "Too many requests for this credential; see Retry-After.",
-        503: "The database is not reachable.",
-    }
-    return {status: {"model": ErrorBody, "description": text[status]} for status in statuses}
+RESPONSE_TEXT = {
+    400: "Malformed JSON (`malformed_json`), or an invalid Idempotency-Key header "
+    "(`invalid_idempotency_key`).",
+    401: "No, invalid or revoked token, or `user` is not the token's owner (`unauthorized`).",
+    403: "The credential may not send leads for that listing's agency (`forbidden`).",
+    404: "Not found, or not visible to this credential (`not_found`).",
+    409: "The Idempotency-Key was used before with a different request "
+    "(`idempotency_key_reused`), or a concurrent request with the same key was being saved "
+    "(`conflict`; retry).",
+    413: "Body larger than the limit (`body_too_large`; 1 MiB by default).",
+    415: "Content-Type is not application/json (`unsupported_media_type`).",
+    422: "Invalid fields (`validation_error`), unknown listing or user (`unknown_listing`, "
+    "`unknown_user`), no agent to route to (`no_agent_available`), or a concurrent change "
+    "to the same lead (`invalid_input`; retry).",
+    429: "Too many requests for this credential (`rate_limited`); see Retry-After.",
+    503: "The database is not reachable (`database_unavailable`).",
+}
+INVALID_PARAMETER = "A parameter is invalid (`validation_error`); `Fields` names it."
+INVALID_PARAMETER_OR_CURSOR = (
+    "A parameter is invalid, or `cursor` is not one this service issued (`validation_error`); "
+    "`Fields` names it."
+)
+
+
+def responses(
+    *statuses: int, text: dict[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route can answer; `text` rewords some."""
+    words = {**RESPONSE_TEXT, **(text or {})}
+    return {status: {"model": ErrorBody, "description": words[status]} for status in statuses}

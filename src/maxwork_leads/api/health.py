@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,12 +19,32 @@ class DatabaseUnavailable(AppError):
     status = 503
 
 
-@router.get("/healthz", summary="Liveness: the process answers")
+class Health(BaseModel):
+    """A probe's answer."""
+
+    status: str = Field(
+        description="`ok` from `/healthz`: the process answers; `ready` from `/readyz`: the "
+        "database answers too.",
+        examples=["ok", "ready"],
+    )
+
+
+@router.get(
+    "/healthz",
+    summary="Liveness: the process answers",
+    response_model=Health,
+    responses={200: {"description": "The process is alive."}},
+)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: the database answers", responses=responses(503))
+@router.get(
+    "/readyz",
+    summary="Readiness: the database answers",
+    response_model=Health,
+    responses={200: {"description": "Ready to take requests."}, **responses(503)},
+)
 def readyz(services: ServicesDep) -> dict[str, str]:
     try:
         with services.database.engine.connect() as conn:

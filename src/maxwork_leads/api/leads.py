@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -11,21 +10,29 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from maxwork_leads import wire_examples as wire
 from maxwork_leads.api import pipeline
 from maxwork_leads.api.deps import (
     BodyRefused,
     CallerDep,
     IdempotencyKeyHeader,
+    QueryTime,
     ServicesDep,
     read_json,
 )
-from maxwork_leads.api.errors import responses, validation_failed
+from maxwork_leads.api.errors import (
+    INVALID_PARAMETER,
+    INVALID_PARAMETER_OR_CURSOR,
+    responses,
+    validation_failed,
+)
 from maxwork_leads.api.respond import respond
 from maxwork_leads.errors import ValidationFailed
 from maxwork_leads.integration import history, scrub
 from maxwork_leads.leads import lookup
 from maxwork_leads.leads import service as leads
-from maxwork_leads.leads.schemas import AgentOut, LeadIn, LeadOut, LeadPage, LeadView
+from maxwork_leads.leads.schemas import AgentOut, LeadIn, LeadOut
+from maxwork_leads.leads.views import LeadPage, LeadView
 from maxwork_leads.models import Credential
 
 router = APIRouter(tags=["Leads"])
@@ -83,7 +90,7 @@ async def post_lead(
 
     def work(session: Session, credential: Credential) -> pipeline.Written:
         lead_in = parse_lead(body, region)
-        received = leads.Received(credential, call.user_agent, body)
+        received = leads.Received(credential, call.user_agent, scrub.payload(body, call.token))
         outcome = leads.ingest(session, lead_in, received, region=region)
         return written(outcome, lead_in, scrub.body_text(body, call.token))
 
@@ -139,10 +146,19 @@ def to_wire(outcome: leads.LeadOutcome) -> dict[str, Any]:
     description="The lead as the POST shows it, with its contact and qualification. 404 "
     "when the lead does not exist or this credential has never sent it.",
     response_model=LeadView,
-    responses=responses(401, 404, 429),
+    responses={
+        200: {"description": "The lead."},
+        **responses(401, 404, 422, 429, text={422: INVALID_PARAMETER}),
+    },
 )
 def get_lead(
-    lead_id: Annotated[str, Path(description="The `Lead_Id` the POST answered.")],
+    lead_id: Annotated[
+        str,
+        Path(
+            description="Our ID for the lead: the `Lead_Id` the POST answered.",
+            examples=[wire.LEAD_ID],
+        ),
+    ],
     caller: CallerDep,
     services: ServicesDep,
 ) -> Response:
@@ -161,19 +177,47 @@ def get_lead(
     "everything), then pass `Next_Cursor` back as `cursor`. A lead changed again moves to "
     "the end of the feed; no committed change is ever skipped.",
     response_model=LeadView | LeadPage,
-    responses=responses(401, 404, 422, 429),
+    responses={
+        200: {"description": "With `External_LeadId`, the lead; otherwise a page of the feed."},
+        **responses(401, 404, 422, 429, text={422: INVALID_PARAMETER_OR_CURSOR}),
+    },
 )
 def list_leads(
     caller: CallerDep,
     services: ServicesDep,
     external_id: Annotated[
-        str | None, Query(alias="External_LeadId", description="Your ID for the lead.")
+        str | None,
+        Query(
+            alias="External_LeadId",
+            description="Your own ID for the lead, as you sent it: answers that one lead "
+            "instead of the feed.",
+            examples=["CRM-000123"],
+        ),
     ] = None,
     updated_since: Annotated[
-        datetime | None, Query(description="ISO 8601; leads changed at or after it.")
+        QueryTime,
+        Query(
+            description="Start the feed with the leads changed at or after this moment "
+            "(ISO 8601); ignored when `cursor` is given.",
+            examples=[wire.ENQUIRED_AT],
+        ),
     ] = None,
-    cursor: Annotated[str | None, Query(description="`Next_Cursor` of the previous page.")] = None,
-    limit: Annotated[int, Query(ge=1, le=lookup.MAX_PAGE, description="Page size.")] = 100,
+    cursor: Annotated[
+        str | None,
+        Query(
+            description="The `Next_Cursor` of the previous page, to go on from there.",
+            examples=[wire.FEED_CURSOR],
+        ),
+    ] = None,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=lookup.MAX_PAGE,
+            description=f"The most leads to answer on one page (1 to {lookup.MAX_PAGE}).",
+            examples=[100],
+        ),
+    ] = 100,
 ) -> Response:
     def work(session: Session, credential: Credential) -> Any:
         if external_id is not None:

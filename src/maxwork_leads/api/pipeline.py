@@ -209,8 +209,18 @@ def _write_once(
 
 
 def refuse(services: Services, call: Call, failure: AppError, body_text: str | None) -> Answer:
-    """A request refused before its body could be read (415, 413, 400): record and answer."""
-    record_failure(services, call, None, failure, body_text)
+    """A request refused before its body could be read (415, 413, 400): record and answer.
+
+    Filed in the integrator's history when its credential is valid, so that they can see why.
+    """
+    credential_id = None
+    try:
+        with services.database.session_scope() as session:
+            credential = credentials.authenticate(session, username=call.username, token=call.token)
+            credential_id = credential.id
+    except AppError:
+        pass
+    record_failure(services, call, credential_id, failure, body_text)
     return error_answer(failure)
 
 

@@ -47,9 +47,11 @@ def record(
     credential_id: uuid.UUID | None,
     entries: list[Entry],
 ) -> None:
-    """Write the entries; a failed authentication is filed under the username it claimed."""
-    if credential_id is None:
-        credential_id = repository.credential_id_for(session, origin.username)
+    """Write the entries, under the credential only when the request proved it.
+
+    Unproven requests keep the username they claimed, for operators, but stay out of that
+    integrator's own history: anyone could otherwise write into it.
+    """
     repository.add_requests(
         session,
         [

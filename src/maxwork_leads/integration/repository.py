@@ -8,18 +8,12 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from maxwork_leads.models import Credential, IdempotencyKey, IntegrationRequest
+from maxwork_leads.models import IdempotencyKey, IntegrationRequest
 
 
 def add_requests(session: Session, rows: list[IntegrationRequest]) -> None:
     session.add_all(rows)
     session.flush()
-
-
-def credential_id_for(session: Session, username: str | None) -> uuid.UUID | None:
-    if not username:
-        return None
-    return session.scalar(select(Credential.id).where(Credential.username == username))
 
 
 def requests_page(

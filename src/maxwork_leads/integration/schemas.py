@@ -9,27 +9,81 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
+from maxwork_leads import wire_examples as wire
 from maxwork_leads.models import IntegrationRequest
 
 
 class HistoryEntry(BaseModel):
+    """One request to the lead endpoints (or one item of a batch), and what it got back."""
+
     model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
 
-    id: uuid.UUID = Field(alias="Id")
-    received_at: datetime = Field(alias="Received_At")
-    endpoint: str = Field(alias="Endpoint", description="leads or leads/batch.")
-    batch_index: int | None = Field(alias="Batch_Index", description="Item index in a batch.")
-    status_code: int = Field(alias="Status_Code")
-    outcome: str | None = Field(
-        alias="Outcome", description="created, updated, unchanged, replayed or error."
+    id: uuid.UUID = Field(
+        alias="Id",
+        description="Our ID for this entry; newer entries have greater IDs.",
+        examples=[wire.REQUEST_ID],
     )
-    lead_id: uuid.UUID | None = Field(alias="Lead_Id")
-    external_id: str | None = Field(alias="External_LeadId")
-    error_code: str | None = Field(alias="Error_Code")
-    error_message: str | None = Field(alias="Error_Message")
-    idempotency_key: str | None = Field(alias="Idempotency_Key")
-    user_agent: str | None = Field(alias="User_Agent")
-    duration_ms: float | None = Field(alias="Duration_Ms")
+    received_at: datetime = Field(
+        alias="Received_At",
+        description="When the request arrived.",
+        examples=[wire.CHANGED_AT],
+    )
+    endpoint: str = Field(
+        alias="Endpoint",
+        description="Which endpoint was called: `leads` (one lead) or `leads/batch`.",
+        examples=["leads"],
+    )
+    batch_index: int | None = Field(
+        alias="Batch_Index",
+        description="The item's position in the batch request; null for a single lead.",
+        examples=[0],
+    )
+    status_code: int = Field(
+        alias="Status_Code",
+        description="The HTTP status the request (or batch item) was answered with.",
+        examples=[201],
+    )
+    outcome: str | None = Field(
+        alias="Outcome",
+        description="What happened: `created`, `updated`, `unchanged`, `replayed` (an "
+        "Idempotency-Key retry) or `error`.",
+        examples=["created"],
+    )
+    lead_id: uuid.UUID | None = Field(
+        alias="Lead_Id",
+        description="Our ID for the lead the request was about; null when it failed.",
+        examples=[wire.LEAD_ID],
+    )
+    external_id: str | None = Field(
+        alias="External_LeadId",
+        description="Your own ID for the lead, as the request sent it; null when it had none.",
+        examples=["CRM-000123"],
+    )
+    error_code: str | None = Field(
+        alias="Error_Code",
+        description="The error's `Code` when the request failed, else null.",
+        examples=["unknown_listing"],
+    )
+    error_message: str | None = Field(
+        alias="Error_Message",
+        description="The error's `Message` when the request failed, else null.",
+        examples=["public_reference: no listing '129991025-5'"],
+    )
+    idempotency_key: str | None = Field(
+        alias="Idempotency_Key",
+        description="The `Idempotency-Key` header the request carried, if any.",
+        examples=[wire.IDEMPOTENCY_KEY],
+    )
+    user_agent: str | None = Field(
+        alias="User_Agent",
+        description="The `User-Agent` header the request carried, if any.",
+        examples=["acme-portal-sync/2.3"],
+    )
+    duration_ms: float | None = Field(
+        alias="Duration_Ms",
+        description="How long the service took to answer, in milliseconds.",
+        examples=[12.5],
+    )
     username: str | None = Field(
         None, alias="Username", exclude=True, description="Operators only; never served."
     )
@@ -37,6 +91,7 @@ class HistoryEntry(BaseModel):
         alias="Body",
         description="The body as received (JSON), or its text when it was not JSON; "
         "secrets removed.",
+        examples=[{"Public_Reference": "129991025-5", "Lead_Status": "New"}],
     )
 
     @classmethod
@@ -70,8 +125,22 @@ def _body(text: str | None) -> Any:
 
 
 class HistoryPage(BaseModel):
+    """One page of the integration history."""
+
     model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
 
-    entries: list[HistoryEntry] = Field(alias="Entries", description="Newest first.")
-    next_cursor: str | None = Field(alias="Next_Cursor", description="Null on the last page.")
-    has_more: bool = Field(alias="Has_More")
+    entries: list[HistoryEntry] = Field(
+        alias="Entries",
+        description="The requests, newest first.",
+        examples=[[wire.example_of(HistoryEntry)]],
+    )
+    next_cursor: str | None = Field(
+        alias="Next_Cursor",
+        description="Pass it as `cursor` for the next (older) page; null on the last page.",
+        examples=[wire.REQUEST_ID],
+    )
+    has_more: bool = Field(
+        alias="Has_More",
+        description="True when older entries follow on another page.",
+        examples=[True],
+    )

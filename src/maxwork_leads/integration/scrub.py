@@ -18,6 +18,20 @@ def body_text(body: Any, token: str | None) -> str:
     return _clip(orjson.dumps(body).decode(), token)
 
 
+def payload(body: Any, token: str | None) -> Any:
+    """The body as stored with a lead's activity: the same structure, secrets removed."""
+    if isinstance(body, dict):
+        return {
+            k: REDACTED if k.casefold() in SECRET_KEYS else payload(v, token)
+            for k, v in body.items()
+        }
+    if isinstance(body, list):
+        return [payload(item, token) for item in body]
+    if isinstance(body, str) and token and token in body:
+        return body.replace(token, REDACTED)
+    return body
+
+
 def raw_text(raw: bytes, token: str | None) -> str:
     """A body that did not parse, kept as readable text for debugging."""
     return _clip(raw[:MAX_STORED_BODY].decode("utf-8", "replace"), token)

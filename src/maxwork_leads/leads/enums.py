@@ -7,12 +7,16 @@ from enum import StrEnum
 
 
 class LeadStatus(StrEnum):
+    """Where a lead is: `New` (an enquiry), `Contacted` (the agent got in touch), `Archived`."""
+
     NEW = "New"
     CONTACTED = "Contacted"
     ARCHIVED = "Archived"
 
 
 class Stage(StrEnum):
+    """`Lead` until what the person is looking for is known, then `Qualification`."""
+
     LEAD = "Lead"
     QUALIFICATION = "Qualification"
 
@@ -55,6 +59,11 @@ ENUMERATIONS: Mapping[str, Mapping[int, str]] = {
 def describe(table: Mapping[int, str]) -> str:
     """`1 = Buyer, 2 = Seller`: the table as the API documentation shows it."""
     return ", ".join(f"{key} = {name}" for key, name in table.items())
+
+
+def names(table: Mapping[int, str]) -> str:
+    """`Buyer, Seller`: the canonical names, as answers show them."""
+    return ", ".join(table.values())
 
 
 def resolve(table: Mapping[int, str], value: object) -> str:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from maxwork_leads.errors import NotFound, ValidationFailed
 from maxwork_leads.leads import repository
-from maxwork_leads.leads.schemas import AgentOut, ContactOut, LeadPage, LeadView, QualificationOut
+from maxwork_leads.leads.schemas import AgentOut
+from maxwork_leads.leads.views import ContactOut, LeadPage, LeadView, QualificationOut
 from maxwork_leads.models import Contact, Lead, Qualification, User
 
 MAX_PAGE = 1000

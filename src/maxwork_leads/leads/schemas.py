@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
 )
 
+from maxwork_leads import wire_examples as wire
 from maxwork_leads.leads import enums
 from maxwork_leads.leads.enums import LeadStatus, Stage
 from maxwork_leads.leads.normalize import normalize_email, normalize_phone
@@ -62,8 +63,17 @@ def _attributes(value: object) -> list[str]:
 
 Text = Annotated[str, AfterValidator(_no_nul)]
 Trimmed = Annotated[str, AfterValidator(_no_nul), AfterValidator(str.strip)]
-Amount = Annotated[float, Field(ge=0, allow_inf_nan=False, le=1e13)]
-Count = Annotated[int, Field(ge=0, le=10_000)]
+
+
+def _not_bool(value: object) -> object:
+    # JSON true/false is never a number, though Python would read it as 1/0.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+Amount = Annotated[float, BeforeValidator(_not_bool), Field(ge=0, allow_inf_nan=False, le=1e13)]
+Count = Annotated[int, BeforeValidator(_not_bool), Field(ge=0, le=10_000)]
 
 QUALIFICATION_FIELDS = (
     "price_min",
@@ -89,78 +99,145 @@ class LeadIn(BaseModel):
         alias="Public_Reference",
         min_length=1,
         max_length=100,
-        description='The listing\'s public reference, or "None" for a manual lead.',
+        description="The public reference of the listing the enquiry is about, as the portal "
+        'shows it; "None" for a manual lead with no listing.',
         examples=["129991025-5"],
     )
     sender_name: Trimmed = Field(
-        alias="Sender_Name", min_length=1, max_length=200, examples=["Ana Silva"]
+        alias="Sender_Name",
+        min_length=1,
+        max_length=200,
+        description="The name of the person who made the enquiry.",
+        examples=["Ana Silva"],
     )
     sender_email: Annotated[Text, AfterValidator(normalize_email)] = Field(
         alias="Sender_Email",
         max_length=254,
-        description="Trimmed, syntax-checked and lower-cased.",
+        description="The enquirer's email address; trimmed, syntax-checked and lower-cased.",
         examples=["ana.silva@example.com"],
     )
     sender_phone: Text = Field(
         alias="Sender_Phone",
         min_length=1,
         max_length=64,
-        description="Any common writing; numbers without a country code are read in the "
-        "default region (PT).",
+        description="The enquirer's phone number, in any common writing; numbers without a "
+        "country code are read in the default region (PT).",
         examples=["+351 912 345 678"],
     )
-    message: Text = Field(alias="Message", max_length=10_000, examples=["Is it still available?"])
+    message: Text = Field(
+        alias="Message",
+        max_length=10_000,
+        description="What the person wrote, or a note about this step (e.g. a call back).",
+        examples=["Is the flat still available?"],
+    )
     lead_status: Annotated[LeadStatus, BeforeValidator(_status)] = Field(
         alias="Lead_Status",
-        description="New, Contacted or Archived (any letter case).",
+        description="`New` for an enquiry, `Contacted` once the agent got in touch, `Archived` "
+        "to close the lead (any letter case). A status never moves backwards.",
         examples=["New"],
     )
     internal_user_id: uuid.UUID | None = Field(
         None,
         alias="Internal_UserId",
-        description="Route the lead to this user instead of the listing's agent.",
+        description="Give the lead to this user (our ID) instead of the listing's agent; the "
+        "user must work for the listing's agency.",
+        examples=[wire.AGENT_ID],
     )
-    price_min: Amount | None = Field(None, alias="Price_Min", examples=[150000])
-    price_max: Amount | None = Field(None, alias="Price_Max", examples=[250000])
-    room_min: Count | None = Field(None, alias="Room_Min", examples=[2])
-    room_max: Count | None = Field(None, alias="Room_Max", examples=[3])
-    area_min: Amount | None = Field(None, alias="Area_Min", description="Square metres.")
-    area_max: Amount | None = Field(None, alias="Area_Max", description="Square metres.")
+    price_min: Amount | None = Field(
+        None,
+        alias="Price_Min",
+        description="The lowest price the person is interested in.",
+        examples=[150000],
+    )
+    price_max: Amount | None = Field(
+        None,
+        alias="Price_Max",
+        description="The highest price the person is interested in.",
+        examples=[250000],
+    )
+    room_min: Count | None = Field(
+        None, alias="Room_Min", description="The fewest rooms the person wants.", examples=[2]
+    )
+    room_max: Count | None = Field(
+        None, alias="Room_Max", description="The most rooms the person wants.", examples=[3]
+    )
+    area_min: Amount | None = Field(
+        None,
+        alias="Area_Min",
+        description="The smallest area the person wants, in square metres.",
+        examples=[70],
+    )
+    area_max: Amount | None = Field(
+        None,
+        alias="Area_Max",
+        description="The largest area the person wants, in square metres.",
+        examples=[120],
+    )
     lead_type: Annotated[str, _enum(enums.LEAD_TYPES)] | None = Field(
-        None, alias="LeadType_Id", description=enums.describe(enums.LEAD_TYPES)
+        None,
+        alias="LeadType_Id",
+        description="Whether the person buys or sells, by ID or name: "
+        + enums.describe(enums.LEAD_TYPES),
+        examples=["Buyer"],
     )
     business_type: Annotated[str, _enum(enums.BUSINESS_TYPES)] | None = Field(
-        None, alias="Business_TypeId", description=enums.describe(enums.BUSINESS_TYPES)
+        None,
+        alias="Business_TypeId",
+        description="Whether the deal is a sale or a rental, by ID or name: "
+        + enums.describe(enums.BUSINESS_TYPES),
+        examples=["Sale"],
     )
     listing_class: Annotated[str, _enum(enums.LISTING_CLASSES)] | None = Field(
-        None, alias="Listing_ClassId", description=enums.describe(enums.LISTING_CLASSES)
+        None,
+        alias="Listing_ClassId",
+        description="The class of property, by ID or name: "
+        + enums.describe(enums.LISTING_CLASSES),
+        examples=["Residential"],
     )
     property_type: Annotated[str, _enum(enums.PROPERTY_TYPES)] | None = Field(
-        None, alias="PropertyType_Id", description=enums.describe(enums.PROPERTY_TYPES)
+        None,
+        alias="PropertyType_Id",
+        description="The type of property, by ID or name: " + enums.describe(enums.PROPERTY_TYPES),
+        examples=["Apartment"],
     )
     listing_attributes: Annotated[list[str], BeforeValidator(_attributes)] | None = Field(
         None,
         alias="Listing_Attributes",
-        description="Attribute IDs or names: " + enums.describe(enums.LISTING_ATTRIBUTES),
+        description="Features the person wants, as attribute IDs or names: "
+        + enums.describe(enums.LISTING_ATTRIBUTES),
+        examples=[["Lift", "Balcony"]],
     )
     external_id: Text | None = Field(
         None,
         alias="External_LeadId",
         min_length=1,
         max_length=200,
-        description="The integrator's own ID for the lead; unique per integrator.",
+        description="Your own ID for the lead, unique per credential; read the lead back with it.",
+        examples=["CRM-000123"],
     )
     created_at: datetime | None = Field(
         None,
         alias="Created_At",
-        description="ISO 8601; when the lead was really created (for back-filled history).",
+        description="When the enquiry was really made, for back-filled history; ISO 8601, "
+        "not in the future. Defaults to when the request arrives.",
+        examples=[wire.ENQUIRED_AT],
     )
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _iso_text(cls, value: object) -> object:
+        # A bare number would be read as a Unix timestamp; the wire format is ISO 8601 text.
+        if value is not None and not isinstance(value, str):
+            raise ValueError("must be an ISO 8601 date and time, as text")
+        return value
 
     @field_validator("created_at")
     @classmethod
     def _not_in_future(cls, value: datetime | None) -> datetime | None:
         if value is None:
             return None
+        if not 1900 <= value.year <= 9998:
+            raise ValueError("must be a date between the years 1900 and 9998")
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         if value > datetime.now(UTC) + CLOCK_SKEW:
@@ -195,11 +272,73 @@ WIRE_NAMES: dict[str, str] = {
 }
 
 
+# The fields the POST answer and the lookups share, documented once.
+LeadId = Annotated[
+    uuid.UUID,
+    Field(
+        description="Our ID for the lead; read it back with `GET /listingexport/leads/{lead_id}`.",
+        examples=[wire.LEAD_ID],
+    ),
+]
+ExternalLeadId = Annotated[
+    str | None,
+    Field(
+        description="Your own ID for the lead, as you sent it in `External_LeadId`; null when "
+        "you sent none.",
+        examples=["CRM-000123"],
+    ),
+]
+CurrentStatus = Annotated[
+    LeadStatus,
+    Field(
+        description="The lead's status now: `New`, `Contacted` or `Archived`.",
+        examples=["Contacted"],
+    ),
+]
+CurrentStage = Annotated[
+    Stage,
+    Field(
+        description="`Lead` until something is known about what the person is looking for, "
+        "then `Qualification`.",
+        examples=["Qualification"],
+    ),
+]
+ContactId = Annotated[
+    uuid.UUID | None,
+    Field(
+        description="Our ID for the agent's contact for this person; null until the lead is "
+        "marked `Contacted`.",
+        examples=[wire.CONTACT_ID],
+    ),
+]
+QualificationId = Annotated[
+    uuid.UUID | None,
+    Field(
+        description="Our ID for what the person is looking for (the qualification); null "
+        "until a qualification field is sent.",
+        examples=[wire.QUALIFICATION_ID],
+    ),
+]
+PublicReference = Annotated[
+    str,
+    Field(
+        description='The public reference of the lead\'s listing, or "None" for a manual lead.',
+        examples=["129991025-5"],
+    ),
+]
+
+
 class AgentOut(BaseModel):
+    """The agent a lead was given to."""
+
     model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
 
-    id: uuid.UUID = Field(alias="Id")
-    username: str = Field(alias="Username")
+    id: uuid.UUID = Field(
+        alias="Id", description="Our ID for the agent (a user).", examples=[wire.AGENT_ID]
+    )
+    username: str = Field(
+        alias="Username", description="The agent's user name.", examples=["demo.agent"]
+    )
 
 
 class LeadOut(BaseModel):
@@ -207,82 +346,33 @@ class LeadOut(BaseModel):
 
     model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
 
-    lead_id: uuid.UUID = Field(alias="Lead_Id")
-    external_id: str | None = Field(alias="External_LeadId")
-    lead_status: LeadStatus = Field(alias="Lead_Status")
-    stage: Stage = Field(alias="Stage")
-    contact_id: uuid.UUID | None = Field(alias="Contact_Id")
-    qualification_id: uuid.UUID | None = Field(alias="Qualification_Id")
-    agent: AgentOut = Field(alias="Agent")
-    public_reference: str = Field(alias="Public_Reference")
+    lead_id: LeadId = Field(alias="Lead_Id")
+    external_id: ExternalLeadId = Field(alias="External_LeadId")
+    lead_status: CurrentStatus = Field(alias="Lead_Status")
+    stage: CurrentStage = Field(alias="Stage")
+    contact_id: ContactId = Field(alias="Contact_Id")
+    qualification_id: QualificationId = Field(alias="Qualification_Id")
+    agent: AgentOut = Field(
+        alias="Agent",
+        description="The agent the lead was given to.",
+        examples=[wire.example_of(AgentOut)],
+    )
+    public_reference: PublicReference = Field(alias="Public_Reference")
     operation: str = Field(
-        alias="Operation", description="created, updated or unchanged", examples=["created"]
+        alias="Operation",
+        description="What this request did to the lead: `created`, `updated`, or `unchanged` "
+        "(an identical repeat).",
+        examples=["created"],
     )
     contact_operation: str | None = Field(
-        alias="Contact_Operation", description="created, matched or null"
+        alias="Contact_Operation",
+        description="What this request did to the contact: `created`, `matched` (the agent "
+        "already had this person), or null when it did not touch one.",
+        examples=["created"],
     )
-    warnings: list[str] = Field(alias="Warnings")
-
-
-class ContactOut(BaseModel):
-    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
-
-    id: uuid.UUID = Field(alias="Id")
-    name: str = Field(alias="Name")
-    email: str = Field(alias="Email")
-    phone: str = Field(alias="Phone", description="E.164, or digits only when unparseable.")
-    created_at: datetime = Field(alias="Created_At")
-
-
-class QualificationOut(BaseModel):
-    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
-
-    id: uuid.UUID = Field(alias="Id")
-    price_min: float | None = Field(alias="Price_Min")
-    price_max: float | None = Field(alias="Price_Max")
-    room_min: int | None = Field(alias="Room_Min")
-    room_max: int | None = Field(alias="Room_Max")
-    area_min: float | None = Field(alias="Area_Min")
-    area_max: float | None = Field(alias="Area_Max")
-    lead_type: str | None = Field(alias="LeadType_Id", description="Canonical name.")
-    business_type: str | None = Field(alias="Business_TypeId", description="Canonical name.")
-    listing_class: str | None = Field(alias="Listing_ClassId", description="Canonical name.")
-    property_type: str | None = Field(alias="PropertyType_Id", description="Canonical name.")
-    attributes: list[str] | None = Field(alias="Listing_Attributes")
-
-
-class LeadView(BaseModel):
-    """A lead as the lookups and the change feed show it."""
-
-    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
-
-    lead_id: uuid.UUID = Field(alias="Lead_Id")
-    external_id: str | None = Field(alias="External_LeadId")
-    lead_status: LeadStatus = Field(alias="Lead_Status")
-    stage: Stage = Field(alias="Stage")
-    contact_id: uuid.UUID | None = Field(alias="Contact_Id")
-    qualification_id: uuid.UUID | None = Field(alias="Qualification_Id")
-    agent: AgentOut = Field(alias="Agent")
-    public_reference: str = Field(alias="Public_Reference")
-    sender_name: str = Field(alias="Sender_Name")
-    sender_email: str = Field(alias="Sender_Email")
-    sender_phone: str = Field(alias="Sender_Phone", description="As it was sent.")
-    message: str = Field(alias="Message", description="The first enquiry's message.")
-    created_at: datetime = Field(alias="Created_At", description="When the enquiry was made.")
-    updated_at: datetime = Field(alias="Updated_At")
-    contact: ContactOut | None = Field(alias="Contact")
-    qualification: QualificationOut | None = Field(alias="Qualification")
-
-
-class LeadPage(BaseModel):
-    """One page of the change feed."""
-
-    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
-
-    leads: list[LeadView] = Field(alias="Leads")
-    next_cursor: str = Field(
-        alias="Next_Cursor",
-        description="Pass it as `cursor` to continue; also when Has_More is false, to poll "
-        "for later changes.",
+    warnings: list[str] = Field(
+        alias="Warnings",
+        description="What was accepted with a caveat, such as an unknown field ignored or a "
+        "phone number kept by its digits; empty when nothing was.",
+        examples=[["Unknown field Budget ignored"]],
     )
-    has_more: bool = Field(alias="Has_More")
