@@ -30,3 +30,12 @@ lint: install
 format: install
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
+
+# Benchmarks (bench/README.md): the real server under wrk, on SQLite and PostgreSQL.
+.PHONY: bench-quick bench
+
+bench-quick: install
+	$(BIN)/python -m bench.run --quick
+
+bench: install
+	$(BIN)/python -m bench.run

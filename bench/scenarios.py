@@ -1,0 +1,383 @@
+"""One database's whole run: fresh database, both baselines, the real server, every scenario.
+
+Everything one table row compares is measured here, in this run, on this machine: the
+service's requests/s is divided by the FastAPI baseline and by the database commit
+baseline measured minutes before, not by a number from another day.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bench import bulk_load, databases, people, procs, tools, wrk
+from bench.databases import Seed, Target
+
+SCENARIO_BLOCK = 4_000_000  # phone numbers reserved per run (2M per wrk thread)
+BATCH_BLOCK = 8_000_000
+BATCH_SIZE = 500
+# 32 connections x 500 leads would be 16,000 leads in flight: a queue, not a client. Four
+# batch connections (2,000 leads in flight) keep both workers busy, which is all leads/s needs.
+BATCH_CONNECTIONS = 4
+KNOWN_FALLBACK = 200_000
+SINGLE_TIMEOUT = 10.0  # wrk counts a slower answer as a timeout error
+BATCH_TIMEOUT = 60.0  # 500 leads per request may legitimately take a while
+DRAIN_TIMEOUT = 60.0  # longest wait for the server to finish what wrk left in flight
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    label: str
+    script: str
+    batch: int = 1
+    known: bool = False  # pre-create contacts for every other request's person
+
+
+SCENARIOS = {
+    "a": Scenario("a", "(a) New", "new.lua"),
+    "b": Scenario("b", "(b) Contacted, half known", "contacted.lua", known=True),
+    "c": Scenario("c", "(c) mix 50/30/20 qualified", "mix.lua"),
+    "d": Scenario(
+        "d", f"(d) batch of {BATCH_SIZE}, {BATCH_CONNECTIONS} conns", "batch.lua", batch=BATCH_SIZE
+    ),
+}
+ALL_KEYS = ("a", "b", "c", "d", "e")
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to run and for how long (the same for every database)."""
+
+    scenarios: tuple[str, ...]
+    connections: int
+    duration: float
+    warmup: float
+    preload: int
+    keep: bool = False
+
+
+@dataclass
+class Row:
+    """One line of the results table; None where a measure does not apply."""
+
+    database: str
+    key: str
+    label: str
+    requests_per_second: float | None = None
+    leads_per_second: float | None = None
+    db_leads_per_second: float | None = None  # leads committed while wrk ran, from the DB
+    p50_ms: float | None = None
+    p90_ms: float | None = None
+    p99_ms: float | None = None
+    max_ms: float | None = None
+    requests: int | None = None
+    non_2xx: int | None = None
+    socket_errors: int | None = None
+    peak_rss_mib: float | None = None
+    db_size_mib: float | None = None
+    leads_written: int | None = None
+    contacts_written: int | None = None
+    drain_seconds: float | None = None
+    vs_fastapi: float | None = None
+    vs_commit: float | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DatabaseRun:
+    """Runs every selected measurement against one database kind."""
+
+    kind: str
+    options: Options
+    wrk_binary: str
+    run_id: str
+    rows: list[Row] = field(default_factory=list)
+    phones: people.PhoneSpace = field(default_factory=people.PhoneSpace)
+
+    def execute(self) -> list[Row]:
+        """Fresh database, commit baseline, FastAPI baseline, then the service's scenarios."""
+        workdir = databases.workdir()
+        try:
+            target = databases.fresh(self.kind, workdir)
+        except Exception as exc:  # e.g. PostgreSQL not reachable: say so, run the others
+            shutil.rmtree(workdir, ignore_errors=True)
+            self.rows.append(Row(self.kind, "setup", "fresh database", error=_describe(exc)))
+            return self.rows
+        print(f"\n== {target.label}: {target.url} ({target.workers} worker(s))", flush=True)
+        try:
+            self._measure(target)
+        finally:
+            databases.cleanup(target, self.options.keep)
+        self._ratios()
+        return self.rows
+
+    def _measure(self, target: Target) -> None:
+        try:
+            databases.migrate(target)
+            seed = databases.seed(target)
+        except Exception as exc:
+            traceback.print_exc()
+            self.rows.append(Row(target.kind, "setup", "migrate and seed", error=_describe(exc)))
+            return
+        self._guard(target, "commit", "DB one-row commit", lambda: self._commit(target))
+        self._guard(target, "fastapi", "FastAPI parse-only", lambda: self._fastapi(target, seed))
+        if self.options.scenarios:
+            self._guard(
+                target, "server", "maxwork-leads serve", lambda: self._service(target, seed)
+            )
+
+    def _guard(self, target: Target, key: str, label: str, step: Callable[[], None]) -> None:
+        """Run one measurement; a failure becomes a row that says so, and the run goes on."""
+        started = time.monotonic()
+        try:
+            step()
+        except Exception as exc:
+            traceback.print_exc()
+            self.rows.append(Row(target.kind, key, label, error=_describe(exc)))
+        print(f"   {label}: {time.monotonic() - started:.1f} s", flush=True)
+
+    # -- baselines ---------------------------------------------------------------------------
+
+    def _commit(self, target: Target) -> None:
+        rate = databases.commit_baseline(target, self.options.duration, self.options.connections)
+        how = "1 writer, Python loop" if target.kind == "sqlite" else "pgbench"
+        row = Row(target.kind, "commit", "DB one-row commit", leads_per_second=rate)
+        row.requests_per_second = rate
+        row.notes.append(f"commits/s ({how}; one INSERT per transaction)")
+        self.rows.append(row)
+
+    def _fastapi(self, target: Target, seed: Seed) -> None:
+        port = tools.free_port()
+        command = [str(tools.BIN / "uvicorn"), "bench.baseline_app:app"]
+        command += ["--workers", str(target.workers), "--port", str(port)]
+        command += ["--no-access-log", "--log-level", "warning", "--app-dir", str(tools.ROOT)]
+        log = target.workdir / "baseline.log"
+        with procs.running(command, {}, port, log) as server:
+            self._warm(server, seed)
+            row = self._wrk_row(target, server, seed, "fastapi", "FastAPI parse-only", "new.lua")
+        row.notes.append("same Lua as (a); no database")
+        self.rows.append(row)
+
+    # -- the service ---------------------------------------------------------------------------
+
+    def _service(self, target: Target, seed: Seed) -> None:
+        port = tools.free_port()
+        command = [str(tools.BIN / "maxwork-leads"), "serve", "--port", str(port)]
+        command += ["--workers", str(target.workers)]
+        env = {"MAXWORK_DATABASE_URL": target.url, "MAXWORK_RATE_LIMIT_PER_SECOND": "0"}
+        with procs.running(command, env, port, target.workdir / "server.log") as server:
+            self._warm(server, seed)
+            for key in ("a", "b", "c", "d"):
+                if key in self.options.scenarios:
+                    scenario = SCENARIOS[key]
+                    self._guard(
+                        target,
+                        key,
+                        scenario.label,
+                        lambda s=scenario: self._scenario(target, server, seed, s, key=s.key),
+                    )
+            if "e" in self.options.scenarios:
+                self._preloaded(target, server, seed)
+
+    def _preloaded(self, target: Target, server: procs.Server, seed: Seed) -> None:
+        """(e): bulk-load N leads and contacts, then (a) and (b) again on the big database."""
+        count = self.options.preload
+        plan = bulk_load.Plan(count, count, f"e{self.run_id}", self.phones.take(count))
+        print(f"   bulk-loading {count:,} leads and contacts...", flush=True)
+        stats = bulk_load.load(target.url, seed.owner, plan)
+        print(f"   {stats.summary()}", flush=True)
+        for base in ("a", "b"):
+            scenario = SCENARIOS[base]
+            label = f"(e) {base} on {count:,} preloaded"
+            self._guard(
+                target,
+                f"e_{base}",
+                label,
+                lambda s=scenario, b=base, lab=label: self._scenario(
+                    target,
+                    server,
+                    seed,
+                    s,
+                    key=f"e_{b}",
+                    label=lab,
+                    note=stats.summary() if b == "a" else None,
+                ),
+            )
+
+    def _scenario(
+        self,
+        target: Target,
+        server: procs.Server,
+        seed: Seed,
+        scenario: Scenario,
+        *,
+        key: str,
+        label: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        extra: dict[str, str] = {}
+        if scenario.known:
+            extra = self._known_contacts(target, seed, key)
+        before = databases.row_counts(target)
+        row = self._wrk_row(
+            target, server, seed, key, label or scenario.label, scenario.script, extra, scenario
+        )
+        row.drain_seconds = self._drain(server)
+        if row.drain_seconds > 2:
+            row.notes.append(f"server still busy {row.drain_seconds:.0f} s after wrk stopped")
+        after = databases.row_counts(target)
+        row.leads_written = after["leads"] - before["leads"]
+        row.contacts_written = after["contacts"] - before["contacts"]
+        # From wrk's start until the server went quiet (wait_idle looks every 0.5 s).
+        busy = self.options.duration + max(0.0, row.drain_seconds - procs.IDLE_CHECK)
+        row.db_leads_per_second = row.leads_written / busy
+        answered = (row.requests or 0) * scenario.batch
+        if row.leads_written < answered - (row.non_2xx or 0) * scenario.batch:
+            row.notes.append(f"only {row.leads_written:,} leads written for {answered:,} answered")
+        row.db_size_mib = databases.size_bytes(target) / 2**20
+        if note:
+            row.notes.append(note)
+        self.rows.append(row)
+
+    def _known_contacts(self, target: Target, seed: Seed, key: str) -> dict[str, str]:
+        """Pre-create enough contacts for the run's "already a contact" half, with the loader.
+
+        Sized from the matching (a) run (twice what (b) needs at (a)'s rate); the Lua script
+        counts any request that found its slice used up, and the row says so.
+        """
+        reference = self._row("e_a" if key == "e_b" else "a")
+        rate = reference.requests_per_second if reference else None
+        count = int(rate * self.options.duration) + 10_000 if rate else KNOWN_FALLBACK
+        plan = bulk_load.Plan(0, count, f"k{key}{self.run_id}", self.phones.take(count))
+        stats = bulk_load.load(target.url, seed.owner, plan)
+        print(f"   known contacts for ({key}): {stats.summary()}", flush=True)
+        return {
+            "BENCH_KNOWN_TAG": plan.tag,
+            "BENCH_KNOWN_BASE": str(plan.phone_base),
+            "BENCH_KNOWN_COUNT": str(count),
+        }
+
+    # -- wrk -----------------------------------------------------------------------------------
+
+    def _lua_env(self, seed: Seed, tag: str, span: int, extra: dict[str, str]) -> dict[str, str]:
+        return {
+            "BENCH_TOKEN": seed.token,
+            "BENCH_USER": seed.username,
+            "BENCH_REFERENCE": seed.owner.public_reference,
+            "BENCH_TAG": tag,
+            "BENCH_PHONE_BASE": str(self.phones.take(span)),
+            "BENCH_PHONE_SPAN": str(span),
+            "BENCH_BATCH_SIZE": str(BATCH_SIZE),
+            **extra,
+        }
+
+    def _warm(self, server: procs.Server, seed: Seed) -> None:
+        """A short untimed run first, so imports, pools and caches are warm for every row."""
+        env = self._lua_env(seed, f"w{self.run_id}{server.pgid}", 1_000_000, {})
+        wrk.run(
+            self.wrk_binary,
+            server.url,
+            "new.lua",
+            env,
+            duration=self.options.warmup,
+            connections=self.options.connections,
+        )
+        self._drain(server)
+
+    def _connections(self, batch: int) -> int:
+        if batch > 1:
+            return min(self.options.connections, BATCH_CONNECTIONS)
+        return self.options.connections
+
+    @staticmethod
+    def _drain(server: procs.Server) -> float:
+        """Let the server finish requests wrk abandoned, so they do not count in the next run."""
+        return procs.wait_idle(server.pgid, DRAIN_TIMEOUT)
+
+    def _wrk_row(
+        self,
+        target: Target,
+        server: procs.Server,
+        seed: Seed,
+        key: str,
+        label: str,
+        script: str,
+        extra: dict[str, str] | None = None,
+        scenario: Scenario | None = None,
+    ) -> Row:
+        batch = scenario.batch if scenario else 1
+        span = BATCH_BLOCK if batch > 1 else SCENARIO_BLOCK
+        env = self._lua_env(seed, f"{key}{self.run_id}", span, extra or {})
+        with procs.RssSampler(server.pgid) as rss:
+            result = wrk.run(
+                self.wrk_binary,
+                server.url,
+                script,
+                env,
+                duration=self.options.duration,
+                connections=self._connections(batch),
+                timeout=BATCH_TIMEOUT if batch > 1 else SINGLE_TIMEOUT,
+            )
+        return _row_from(target, key, label, result, batch, rss.peak_mib)
+
+    # -- ratios --------------------------------------------------------------------------------
+
+    def _row(self, key: str) -> Row | None:
+        for row in self.rows:
+            if row.key == key and row.error is None:
+                return row
+        return None
+
+    def _ratios(self) -> None:
+        fastapi, commit = self._row("fastapi"), self._row("commit")
+        for row in self.rows:
+            if row.leads_per_second is None or row.key in ("fastapi", "commit"):
+                continue
+            if fastapi and fastapi.requests_per_second:
+                row.vs_fastapi = row.leads_per_second / fastapi.requests_per_second
+            if commit and commit.leads_per_second:
+                row.vs_commit = row.leads_per_second / commit.leads_per_second
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _row_from(
+    target: Target, key: str, label: str, result: wrk.WrkResult, batch: int, peak: float
+) -> Row:
+    row = Row(
+        target.kind,
+        key,
+        label,
+        requests_per_second=result.requests_per_second,
+        leads_per_second=result.requests_per_second * batch,
+        p50_ms=result.p50_ms,
+        p90_ms=result.p90_ms,
+        p99_ms=result.p99_ms,
+        max_ms=result.max_ms,
+        requests=result.requests,
+        non_2xx=result.non_2xx,
+        socket_errors=sum(result.socket_errors.values()),
+        peak_rss_mib=peak,
+    )
+    if result.requests == 0:  # wrk prints zeros for the latency of no requests at all
+        row.p50_ms = row.p90_ms = row.p99_ms = row.max_ms = None
+        row.notes.append("no request completed within the run (see DB leads/s)")
+    missed = result.counters.get("known_missed", 0)
+    if missed:
+        row.notes.append(f"{missed} requests found no pre-created contact left (sent strangers)")
+    if result.counters.get("known_used"):
+        row.notes.append(f"{result.counters['known_used']} requests matched a pre-created contact")
+    if row.socket_errors:
+        row.notes.append(f"socket errors {result.socket_errors}")
+    return row
