@@ -5,14 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from maxwork_leads.models import Credential
 
+_BY_USERNAME = select(Credential).where(Credential.username == bindparam("username"))
+
 
 def by_username(session: Session, username: str) -> Credential | None:
-    return session.scalar(select(Credential).where(Credential.username == username))
+    return session.scalar(_BY_USERNAME, {"username": username})
 
 
 def all_credentials(session: Session) -> list[Credential]:

@@ -114,5 +114,7 @@ def authenticate(session: Session, *, username: str | None, token: str | None) -
     if not tokens.token_matches(token, credential.token_hash) or credential.revoked_at:
         raise failure
     now = utcnow()
-    repository.touch(session, credential.id, now, now - LAST_USED_RESOLUTION)
+    stale = now - LAST_USED_RESOLUTION
+    if credential.last_used_at is None or credential.last_used_at < stale:
+        repository.touch(session, credential.id, now, stale)
     return credential

@@ -35,7 +35,15 @@ def make_engine(settings: Settings) -> Engine:
     """An engine for the configured database, with the pragmas and pool that suit it."""
     url = sqlalchemy_url(settings.database_url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        # SQLite runs one writer at a time. One connection per process makes the server's
+        # threads queue for it in the pool, instead of polling SQLite's lock with sleeps.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=30,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine

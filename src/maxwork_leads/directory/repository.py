@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from maxwork_leads.models import Agency, Listing, User
@@ -39,3 +39,17 @@ def first_lead_manager(session: Session, agency_id: uuid.UUID) -> User | None:
 
 def listing_by_reference(session: Session, reference: str) -> Listing | None:
     return session.scalar(select(Listing).where(Listing.public_reference == reference))
+
+
+_LISTING_WITH_AGENT = (
+    select(Listing, User, Agency)
+    .join(User, User.id == Listing.agent_id)
+    .join(Agency, Agency.id == Listing.agency_id)
+    .where(Listing.public_reference == bindparam("reference"))
+)
+
+
+def listing_with_agent(session: Session, reference: str) -> tuple[Listing, User, Agency] | None:
+    """A listing with its responsible agent and its agency, in one round trip."""
+    row = session.execute(_LISTING_WITH_AGENT, {"reference": reference}).one_or_none()
+    return None if row is None else (row[0], row[1], row[2])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -27,8 +28,11 @@ class Phone:
     warning: str | None = None
 
 
+@lru_cache(maxsize=4096)
 def normalize_phone(raw: str, region: str) -> Phone:
     """E.164 when the number parses and is valid; else a digits-only key, never dropped.
+
+    Cached: validation and the lead service both need it, and parsing is not cheap.
 
     Raises ValueError when there is too little of a number to keep (under six digits).
     """

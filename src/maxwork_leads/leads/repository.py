@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,23 +40,52 @@ def lead_by_external_id(
     )
 
 
-def _by_key(key: NaturalKey):  # type: ignore[no-untyped-def]
-    return select(Lead).where(
-        Lead.agent_id == key.agent_id,
-        Lead.listing_key == key.listing_key,
-        Lead.phone_key == key.phone_key,
-        Lead.email == key.email,
-    )
+# Built once: these run on every request, and building a statement costs more than its
+# cached compilation.
+_BY_KEY = select(Lead).where(
+    Lead.agent_id == bindparam("agent_id"),
+    Lead.listing_key == bindparam("listing_key"),
+    Lead.phone_key == bindparam("phone_key"),
+    Lead.email == bindparam("email"),
+)
+_OPEN_LEAD = _BY_KEY.where(Lead.status != LeadStatus.ARCHIVED.value).with_for_update()
+_LATEST_ARCHIVED = (
+    _BY_KEY.where(Lead.status == LeadStatus.ARCHIVED.value)
+    .order_by(Lead.created_at.desc(), Lead.id.desc())
+    .limit(1)
+)
+_SQLITE_NEXT_SEQ = select(func.coalesce(func.max(Lead.change_seq), 0) + 1).scalar_subquery()
+_POSTGRES_NEXT_SEQ = literal_column("pg_current_xact_id()::text::bigint")
+
+
+def _key_params(key: NaturalKey) -> dict[str, Any]:
+    return {
+        "agent_id": key.agent_id,
+        "listing_key": key.listing_key,
+        "phone_key": key.phone_key,
+        "email": key.email,
+    }
 
 
 def open_lead(session: Session, key: NaturalKey) -> Lead | None:
-    query = _by_key(key).where(Lead.status != LeadStatus.ARCHIVED.value)
-    return session.scalar(query.with_for_update())
+    return session.scalar(_OPEN_LEAD, _key_params(key))
 
 
 def latest_archived_lead(session: Session, key: NaturalKey) -> Lead | None:
-    query = _by_key(key).where(Lead.status == LeadStatus.ARCHIVED.value)
-    return session.scalar(query.order_by(Lead.created_at.desc(), Lead.id.desc()).limit(1))
+    return session.scalar(_LATEST_ARCHIVED, _key_params(key))
+
+
+def insert_checked(session: Session, row: Base) -> bool:
+    """`insert`, for a row the caller has just looked for, under its locks, and not found.
+
+    On SQLite nothing else can have written since (one writer at a time), so the
+    savepoint is skipped; on PostgreSQL it stays as the backstop behind the advisory locks.
+    """
+    if is_postgresql(session):
+        return insert(session, row)
+    session.add(row)
+    session.flush()
+    return True
 
 
 def insert(session: Session, row: Base) -> bool:
@@ -104,9 +133,7 @@ def next_change_seq(session: Session) -> Any:
     transaction has ended. SQLite: one more than the largest so far, which is commit order
     because SQLite writers never overlap.
     """
-    if is_postgresql(session):
-        return literal_column("pg_current_xact_id()::text::bigint")
-    return select(func.coalesce(func.max(Lead.change_seq), 0) + 1).scalar_subquery()
+    return _POSTGRES_NEXT_SEQ if is_postgresql(session) else _SQLITE_NEXT_SEQ
 
 
 def visible_to(credential_id: uuid.UUID) -> ColumnElement[bool]:
@@ -120,7 +147,7 @@ def link(session: Session, credential_id: uuid.UUID, lead: Lead) -> None:
     if lead.credential_id == credential_id:
         return
     if session.get(LeadLink, (credential_id, lead.id)) is None:
-        insert(session, LeadLink(credential_id=credential_id, lead_id=lead.id))
+        insert_checked(session, LeadLink(credential_id=credential_id, lead_id=lead.id))
 
 
 def visible_lead(session: Session, credential_id: uuid.UUID, lead_id: uuid.UUID) -> Lead | None:

@@ -36,11 +36,12 @@ def route(
     Order: the named internal user, else the listing's active agent, else the agency's
     first active lead manager.
     """
-    listing = None
+    listing = listing_agent = listing_agency = None
     if public_reference is not None:
-        listing = directory.listing_by_reference(session, public_reference)
-        if listing is None:
+        found = directory.listing_with_agent(session, public_reference)
+        if found is None:
             raise UnknownListing.on("public_reference", f"no listing {public_reference!r}")
+        listing, listing_agent, listing_agency = found
         if credential.agency_id is not None and listing.agency_id != credential.agency_id:
             raise CredentialForbidden("this credential may not send leads for that listing")
         agency_id = listing.agency_id
@@ -65,12 +66,10 @@ def route(
         return Route(agency, listing, user, INTERNAL_USER)
 
     assert agency_id is not None
-    agency = directory.agency_by_id(session, agency_id)
+    agency = listing_agency or directory.agency_by_id(session, agency_id)
     assert agency is not None
-    if listing is not None:
-        agent = directory.user_by_id(session, listing.agent_id)
-        if agent is not None and agent.active:
-            return Route(agency, listing, agent, LISTING_AGENT)
+    if listing is not None and listing_agent is not None and listing_agent.active:
+        return Route(agency, listing, listing_agent, LISTING_AGENT)
     manager = directory.first_lead_manager(session, agency_id)
     if manager is None:
         raise NoAgentAvailable.on(

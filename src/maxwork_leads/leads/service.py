@@ -98,7 +98,7 @@ def apply(session: Session, prepared: Prepared, received: Received) -> LeadOutco
     if lead is None:
         lead = _new_lead(lead_in, prepared.route, key, prepared.phone, credential, digest)
         _stamp(session, lead)
-        if repository.insert(session, lead):
+        if repository.insert_checked(session, lead):
             agent = prepared.route.agent
             return _after_create(session, lead, lead_in, agent, received, warnings)
         lead = _find(session, lead_in, key, credential, warnings)
