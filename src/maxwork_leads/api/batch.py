@@ -8,20 +8,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from maxwork_leads import wire_examples as wire
 from maxwork_leads.api import pipeline
 from maxwork_leads.api.deps import (
-    BodyRefused,
     CallerDep,
     IdempotencyKeyHeader,
     ServicesDep,
-    read_json,
 )
 from maxwork_leads.api.errors import ErrorDetail, error_body, responses
 from maxwork_leads.api.leads import parse_lead, to_wire
-from maxwork_leads.api.respond import respond
+from maxwork_leads.api.respond import Work, take_write
 from maxwork_leads.errors import AppError, ValidationFailed
 from maxwork_leads.integration import history, scrub
 from maxwork_leads.leads import batch
@@ -136,25 +133,22 @@ async def post_batch(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     call = caller.call("leads/batch", idempotency_key)
-    limit = services.settings.max_batch_body_bytes
-    try:
-        body = await read_json(request, limit, call.token)
-    except BodyRefused as refused:
-        return respond(
-            await run_in_threadpool(pipeline.refuse, services, call, refused.error, refused.kept)
-        )
     region = services.settings.default_region
 
-    def work(session: Session, credential: Credential) -> pipeline.Written:
-        items = parse_items(body, region)
-        received = [
-            leads.Received(credential, call.user_agent, scrub.payload(item, call.token))
-            for item in body
-        ]
-        results = batch.ingest_batch(session, items, received, region=region)
-        return written(results, items, body, call.token)
+    def work_for(body: Any) -> Work:
+        def work(session: Session, credential: Credential) -> pipeline.Written:
+            items = parse_items(body, region)
+            received = [
+                leads.Received(credential, call.user_agent, scrub.payload(item, call.token))
+                for item in body
+            ]
+            results = batch.ingest_batch(session, items, received, region=region)
+            return written(results, items, body, call.token)
 
-    return respond(await run_in_threadpool(pipeline.write, services, call, body, work))
+        return work
+
+    limit = services.settings.max_batch_body_bytes
+    return await take_write(request, services, call, limit, work_for)
 
 
 def parse_items(body: Any, region: str) -> list[LeadIn | AppError]:

@@ -8,17 +8,14 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from maxwork_leads import wire_examples as wire
 from maxwork_leads.api import pipeline
 from maxwork_leads.api.deps import (
-    BodyRefused,
     CallerDep,
     IdempotencyKeyHeader,
     QueryTime,
     ServicesDep,
-    read_json,
 )
 from maxwork_leads.api.errors import (
     INVALID_PARAMETER,
@@ -26,7 +23,7 @@ from maxwork_leads.api.errors import (
     responses,
     validation_failed,
 )
-from maxwork_leads.api.respond import respond
+from maxwork_leads.api.respond import Work, respond, take_write
 from maxwork_leads.errors import ValidationFailed
 from maxwork_leads.integration import history, scrub
 from maxwork_leads.leads import lookup
@@ -80,21 +77,19 @@ async def post_lead(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     call = caller.call("leads", idempotency_key)
-    try:
-        body = await read_json(request, services.settings.max_body_bytes, call.token)
-    except BodyRefused as refused:
-        return respond(
-            await run_in_threadpool(pipeline.refuse, services, call, refused.error, refused.kept)
-        )
     region = services.settings.default_region
 
-    def work(session: Session, credential: Credential) -> pipeline.Written:
-        lead_in = parse_lead(body, region)
-        received = leads.Received(credential, call.user_agent, scrub.payload(body, call.token))
-        outcome = leads.ingest(session, lead_in, received, region=region)
-        return written(outcome, lead_in, scrub.body_text(body, call.token))
+    def work_for(body: Any) -> Work:
+        def work(session: Session, credential: Credential) -> pipeline.Written:
+            lead_in = parse_lead(body, region)
+            payload = scrub.payload(body, call.token)
+            received = leads.Received(credential, call.user_agent, payload)
+            outcome = leads.ingest(session, lead_in, received, region=region)
+            return written(outcome, lead_in, scrub.body_text(body, call.token))
 
-    return respond(await run_in_threadpool(pipeline.write, services, call, body, work))
+        return work
+
+    return await take_write(request, services, call, services.settings.max_body_bytes, work_for)
 
 
 def parse_lead(body: Any, region: str) -> LeadIn:

@@ -341,8 +341,8 @@ class AgentOut(BaseModel):
     )
 
 
-class LeadOut(BaseModel):
-    """What the endpoint answers about the lead a request created or touched."""
+class LeadCore(BaseModel):
+    """The fields every answer about a lead starts with."""
 
     model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
 
@@ -358,6 +358,11 @@ class LeadOut(BaseModel):
         examples=[wire.example_of(AgentOut)],
     )
     public_reference: PublicReference = Field(alias="Public_Reference")
+
+
+class LeadOut(LeadCore):
+    """What the endpoint answers about the lead a request created or touched."""
+
     operation: str = Field(
         alias="Operation",
         description="What this request did to the lead: `created`, `updated`, or `unchanged` "

@@ -9,16 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from maxwork_leads import wire_examples as wire
 from maxwork_leads.leads import enums
-from maxwork_leads.leads.schemas import (
-    AgentOut,
-    ContactId,
-    CurrentStage,
-    CurrentStatus,
-    ExternalLeadId,
-    LeadId,
-    PublicReference,
-    QualificationId,
-)
+from maxwork_leads.leads.schemas import LeadCore
 
 
 class ContactOut(BaseModel):
@@ -110,23 +101,9 @@ class QualificationOut(BaseModel):
     )
 
 
-class LeadView(BaseModel):
+class LeadView(LeadCore):
     """A lead as the lookups and the change feed show it."""
 
-    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
-
-    lead_id: LeadId = Field(alias="Lead_Id")
-    external_id: ExternalLeadId = Field(alias="External_LeadId")
-    lead_status: CurrentStatus = Field(alias="Lead_Status")
-    stage: CurrentStage = Field(alias="Stage")
-    contact_id: ContactId = Field(alias="Contact_Id")
-    qualification_id: QualificationId = Field(alias="Qualification_Id")
-    agent: AgentOut = Field(
-        alias="Agent",
-        description="The agent the lead was given to.",
-        examples=[wire.example_of(AgentOut)],
-    )
-    public_reference: PublicReference = Field(alias="Public_Reference")
     sender_name: str = Field(
         alias="Sender_Name",
         description="The name of the person who made the enquiry.",
