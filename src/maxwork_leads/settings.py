@@ -31,6 +31,13 @@ class Settings(BaseSettings):
         16 * 1024 * 1024, gt=0, description="Largest accepted body of the batch endpoint."
     )
     pool_size: int = Field(10, gt=0, description="Database connections kept per server process.")
+    writer_threads_setting: int | None = Field(
+        None,
+        gt=0,
+        alias="MAXWORK_WRITER_THREADS",
+        description="Threads per process that run lead writes; default 1 on SQLite (one "
+        "writer at a time), the pool size on PostgreSQL.",
+    )
     rate_limit_per_second: float = Field(
         20, ge=0, description="Requests per second per credential; 0 turns limiting off."
     )
@@ -62,3 +69,9 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def writer_threads(self) -> int:
+        if self.writer_threads_setting is not None:
+            return self.writer_threads_setting
+        return 1 if self.is_sqlite else self.pool_size

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import orjson
 from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from maxwork_leads.api import pipeline
 from maxwork_leads.api.deps import BodyRefused, read_json
@@ -31,12 +31,28 @@ async def take_write(
     limit: int,
     work_for: Callable[[Any], Work],
 ) -> Response:
-    """Read the body (refusals are recorded too), then run the write pipeline in a thread."""
+    """Read the body (refusals are recorded too), then run the write pipeline in a thread.
+
+    Writers get their own few threads (`writer_threads`): one on SQLite, which writes one
+    transaction at a time anyway. Dozens of threads queueing for one connection would
+    each hold the interpreter lock in turn and stretch every transaction.
+    """
+    slots = writer_slots(request, services)
     try:
         body = await read_json(request, limit, call.token)
     except BodyRefused as refused:
-        answer = await run_in_threadpool(
-            pipeline.refuse, services, call, refused.error, refused.kept
+        answer = await anyio.to_thread.run_sync(
+            pipeline.refuse, services, call, refused.error, refused.kept, limiter=slots
         )
         return respond(answer)
-    return respond(await run_in_threadpool(pipeline.write, services, call, body, work_for(body)))
+    answer = await anyio.to_thread.run_sync(
+        pipeline.write, services, call, body, work_for(body), limiter=slots
+    )
+    return respond(answer)
+
+
+def writer_slots(request: Request, services: pipeline.Services) -> anyio.CapacityLimiter:
+    state = request.app.state
+    if getattr(state, "writer_slots", None) is None:
+        state.writer_slots = anyio.CapacityLimiter(services.settings.writer_threads)
+    return state.writer_slots  # type: ignore[no-any-return]

@@ -37,12 +37,10 @@ def make_engine(settings: Settings) -> Engine:
     if url.startswith("sqlite"):
         # SQLite runs one writer at a time. One connection per process makes the server's
         # threads queue for it in the pool, instead of polling SQLite's lock with sleeps.
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        pooling = {} if in_memory else {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30}
         engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 10},
-            pool_size=1,
-            max_overflow=0,
-            pool_timeout=30,
+            url, connect_args={"check_same_thread": False, "timeout": 10}, **pooling
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from maxwork_leads.errors import ValidationFailed
 from maxwork_leads.integration import repository
 from maxwork_leads.integration.schemas import HistoryEntry, HistoryPage
-from maxwork_leads.models import IntegrationRequest
 from maxwork_leads.models.base import utcnow
 
 
@@ -55,7 +54,7 @@ def record(
     repository.add_requests(
         session,
         [
-            IntegrationRequest(
+            dict(
                 received_at=origin.received_at,
                 credential_id=credential_id,
                 username=(origin.username or "")[:100] or None,

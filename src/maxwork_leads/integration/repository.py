@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from maxwork_leads.models import IdempotencyKey, IntegrationRequest
 
 
-def add_requests(session: Session, rows: list[IntegrationRequest]) -> None:
-    session.add_all(rows)
-    session.flush()
+def add_requests(session: Session, rows: list[dict[str, Any]]) -> None:
+    """A bulk INSERT: history rows are never read back in the request that writes them."""
+    if rows:
+        session.execute(insert(IntegrationRequest), rows)
 
 
 def requests_page(

@@ -6,7 +6,17 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy import insert as sql_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -117,9 +127,14 @@ def qualification_for(session: Session, lead_id: uuid.UUID) -> Qualification | N
     return session.scalar(select(Qualification).where(Qualification.lead_id == lead_id))
 
 
-def add(session: Session, row: Qualification | LeadActivity) -> None:
+def add(session: Session, row: Qualification) -> None:
     session.add(row)
     session.flush()
+
+
+def add_activity(session: Session, values: dict[str, Any]) -> None:
+    """A bulk INSERT: activity rows are never read back in the request that writes them."""
+    session.execute(sql_insert(LeadActivity), [values])
 
 
 def is_postgresql(session: Session) -> bool:

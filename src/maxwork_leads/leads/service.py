@@ -18,7 +18,7 @@ from maxwork_leads.leads.enums import LeadStatus, Stage
 from maxwork_leads.leads.matching import ContactKey, NaturalKey, fingerprint, listing_key, lock_id
 from maxwork_leads.leads.normalize import Phone, normalize_phone
 from maxwork_leads.leads.schemas import MANUAL_REFERENCE, LeadIn
-from maxwork_leads.models import Contact, Credential, Lead, LeadActivity, Qualification, User
+from maxwork_leads.models import Contact, Credential, Lead, Qualification, User
 from maxwork_leads.models.base import utcnow
 
 CREATED = "created"
@@ -265,17 +265,17 @@ def _record(
     changes: dict[str, Any],
     message: str,
 ) -> None:
-    repository.add(
+    repository.add_activity(
         session,
-        LeadActivity(
-            lead_id=lead.id,
-            credential_id=received.credential.id,
-            user_agent=received.user_agent,
-            kind=kind,
-            status_before=status_before,
-            status_after=lead.status,
-            message=message,
-            changes=changes,
-            payload=received.payload,
-        ),
+        {
+            "lead_id": lead.id,
+            "credential_id": received.credential.id,
+            "user_agent": received.user_agent,
+            "kind": kind,
+            "status_before": status_before,
+            "status_after": lead.status,
+            "message": message,
+            "changes": changes,
+            "payload": received.payload,
+        },
     )
