@@ -15,7 +15,7 @@ from maxwork_leads.models import IdempotencyKey, IntegrationRequest
 def add_requests(session: Session, rows: list[dict[str, Any]]) -> None:
     """A bulk INSERT: history rows are never read back in the request that writes them."""
     if rows:
-        session.execute(insert(IntegrationRequest), rows)
+        session.connection().execute(insert(IntegrationRequest.__table__), rows)
 
 
 def requests_page(

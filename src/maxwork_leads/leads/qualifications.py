@@ -16,10 +16,18 @@ COLUMNS = {"listing_attributes": "attributes"}
 
 
 def apply(
-    session: Session, lead: Lead, values: dict[str, Any], changes: dict[str, Any]
+    session: Session,
+    lead: Lead,
+    values: dict[str, Any],
+    changes: dict[str, Any],
+    *,
+    new: bool = False,
 ) -> Qualification:
-    """Set only the fields sent, check the merged ranges, and move the lead to Qualification."""
-    qualification = repository.qualification_for(session, lead.id)
+    """Set only the fields sent, check the merged ranges, and move the lead to Qualification.
+
+    `new`: the lead was created by this request, so it cannot have a qualification yet.
+    """
+    qualification = None if new else repository.qualification_for(session, lead.id)
     is_new = qualification is None
     if qualification is None:
         qualification = Qualification(lead_id=lead.id)

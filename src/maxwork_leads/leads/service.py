@@ -98,9 +98,9 @@ def apply(session: Session, prepared: Prepared, received: Received) -> LeadOutco
     if lead is None:
         lead = _new_lead(lead_in, prepared.route, key, prepared.phone, credential, digest)
         _stamp(session, lead)
-        if repository.insert_checked(session, lead):
-            agent = prepared.route.agent
-            return _after_create(session, lead, lead_in, agent, received, warnings)
+        created = _create(session, lead, lead_in, prepared.route.agent, received, warnings)
+        if created is not None:
+            return created
         lead = _find(session, lead_in, key, credential, warnings)
         if lead is None:
             raise InvalidInput("the lead changed while it was being saved; please retry")
@@ -187,21 +187,29 @@ def _stamp(session: Session, lead: Lead) -> None:
     lead.change_seq = repository.next_change_seq(session)
 
 
-def _after_create(
+def _create(
     session: Session,
     lead: Lead,
     lead_in: LeadIn,
     agent: User,
     received: Received,
     warnings: list[str],
-) -> LeadOutcome:
+) -> LeadOutcome | None:
+    """Write a new lead whole (stage and contact decided first); None if another won."""
     outcome = LeadOutcome(lead=lead, agent=agent, operation=CREATED, warnings=warnings)
     changes: dict[str, Any] = {"status": [None, lead.status], "routing": lead.routing_reason}
     values = lead_in.qualification_values()
     if values:
-        outcome.qualification = qualifications.apply(session, lead, values, changes)
+        lead.stage = Stage.QUALIFICATION.value
+        changes["stage"] = [Stage.LEAD.value, Stage.QUALIFICATION.value]
     if lead.status == LeadStatus.CONTACTED:
         contacts.link(session, lead, outcome)
+    if not repository.insert_lead(session, lead):
+        return None
+    if values:
+        outcome.qualification = qualifications.apply(session, lead, values, changes, new=True)
+        if outcome.contact is not None:
+            contacts.update_profile(outcome.contact, outcome.qualification)
     _record(session, lead, received, "created", None, changes, lead_in.message)
     return outcome
 
