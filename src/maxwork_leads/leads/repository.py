@@ -17,6 +17,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import insert as sql_insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -99,23 +101,19 @@ def insert_checked(session: Session, row: Base) -> bool:
 
 
 def insert_lead(session: Session, lead: Lead) -> bool:
-    """A new lead as one Core INSERT of the complete row, built before it is written.
+    """A new lead as one INSERT of the complete row, built before it is written.
 
-    Cheaper than the unit of work, and the request never reads the row back. False when a
-    unique index says another request won (PostgreSQL, inside a savepoint; on SQLite
-    nothing else can have written since the caller looked).
+    Cheaper than the unit of work, and the request never reads the row back. ON CONFLICT
+    DO NOTHING (PostgreSQL and SQLite) makes a lost race an empty RETURNING instead of an
+    error, so no savepoint is needed: False then, and the caller reads the winner's row.
     """
-    values = {column.key: getattr(lead, column.key) for column in Lead.__table__.columns}
-    statement = sql_insert(Lead.__table__).values(values)
-    if not is_postgresql(session):
-        session.connection().execute(statement)
-        return True
-    try:
-        with session.begin_nested():
-            session.connection().execute(statement)
-    except IntegrityError:
-        return False
-    return True
+    state = lead.__dict__  # only what was set: the columns' own defaults fill the rest
+    values = {c.key: state[c.key] for c in Lead.__table__.columns if c.key in state}
+    insert_for = postgresql_insert if is_postgresql(session) else sqlite_insert
+    table = Lead.__table__
+    statement = insert_for(table).values(values).on_conflict_do_nothing().returning(table.c.id)
+    # RETURNING, not the row count: drivers may report -1 for this statement.
+    return session.connection().execute(statement).first() is not None
 
 
 def insert(session: Session, row: Base) -> bool:

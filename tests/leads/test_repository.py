@@ -1,0 +1,56 @@
+"""The database backstops behind the locks: a lost insert race is an answer, not an error."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from maxwork_leads.db import Database
+from maxwork_leads.ids import new_id
+from maxwork_leads.leads import repository
+from maxwork_leads.models import Credential, Lead
+from tests.factories import make_world
+
+
+def a_lead(world, credential_id, **overrides) -> Lead:  # type: ignore[no-untyped-def]
+    values = dict(
+        id=new_id(),
+        agency_id=world.agency.id,
+        agent_id=world.agent.id,
+        listing_id=world.listing.id,
+        listing_key=str(world.listing.id),
+        public_reference=world.listing.public_reference,
+        credential_id=credential_id,
+        status="New",
+        stage="Lead",
+        routing_reason="listing_agent",
+        sender_name="Ana",
+        email="ana@example.com",
+        phone_raw="912345678",
+        phone_key="+351912345678",
+        message="hi",
+        last_fingerprint="x",
+        change_seq=1,
+    )
+    values.update(overrides)
+    return Lead(**values)
+
+
+def test_a_second_open_lead_for_the_same_person_is_refused_quietly(db: Database) -> None:
+    world = make_world(db)
+    with db.session_scope() as session:
+        credential_id = session.scalars(select(Credential.id)).one()
+        assert repository.insert_lead(session, a_lead(world, credential_id)) is True
+        assert repository.insert_lead(session, a_lead(world, credential_id)) is False
+        archived = a_lead(world, credential_id, status="Archived")
+        assert repository.insert_lead(session, archived) is True
+        assert session.scalar(select(func.count()).select_from(Lead)) == 2
+
+
+def test_a_second_lead_with_the_same_external_id_is_refused_quietly(db: Database) -> None:
+    world = make_world(db)
+    with db.session_scope() as session:
+        credential_id = session.scalars(select(Credential.id)).one()
+        first = a_lead(world, credential_id, external_id="E-1", status="Archived")
+        other_person = a_lead(world, credential_id, external_id="E-1", email="b@example.com")
+        assert repository.insert_lead(session, first) is True
+        assert repository.insert_lead(session, other_person) is False
