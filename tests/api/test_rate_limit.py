@@ -106,3 +106,8 @@ def test_an_unreachable_redis_lets_requests_through() -> None:
 
     limiter = Limiter(RedisStore("redis://127.0.0.1:1/0"), default_rate=1, burst=1)
     assert limiter.check("k", None) is None
+
+
+def test_the_first_request_leaves_the_whole_burst_but_one() -> None:
+    limiter = Limiter(MemoryStore(), default_rate=20, burst=100)
+    assert limiter.check("fresh", None).remaining == 99  # type: ignore[union-attr]

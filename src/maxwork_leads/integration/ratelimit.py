@@ -136,7 +136,8 @@ class Limiter:
         if hit is None:
             return None
         allowed, slack, reset = hit
-        remaining = max(0, math.floor(slack / interval)) if allowed else 0
+        # The epsilon keeps float error (4.95 / 0.05 = 98.999...) from eating a request.
+        remaining = max(0, math.floor(slack / interval + 1e-6)) if allowed else 0
         return Decision(allowed, self.burst, remaining, max(reset, 0.0), max(-slack, 0.0))
 
 
