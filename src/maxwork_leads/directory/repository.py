@@ -50,6 +50,14 @@ _LISTING_WITH_AGENT = (
 
 
 def listing_with_agent(session: Session, reference: str) -> tuple[Listing, User, Agency] | None:
-    """A listing with its responsible agent and its agency, in one round trip."""
-    row = session.execute(_LISTING_WITH_AGENT, {"reference": reference}).one_or_none()
-    return None if row is None else (row[0], row[1], row[2])
+    """A listing with its responsible agent and its agency, in one round trip.
+
+    Remembered for the rest of the transaction: a batch names the same listing many times.
+    """
+    seen: dict[str, tuple[Listing, User, Agency] | None] = session.info.setdefault(
+        "listings_by_reference", {}
+    )
+    if reference not in seen:
+        row = session.execute(_LISTING_WITH_AGENT, {"reference": reference}).one_or_none()
+        seen[reference] = None if row is None else (row[0], row[1], row[2])
+    return seen[reference]

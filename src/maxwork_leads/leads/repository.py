@@ -22,9 +22,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from maxwork_leads.ids import new_id
 from maxwork_leads.leads.enums import LeadStatus
 from maxwork_leads.leads.matching import ContactKey, NaturalKey
 from maxwork_leads.models import Base, Contact, Lead, LeadActivity, LeadLink, Qualification, User
+from maxwork_leads.models.base import utcnow
 
 
 def lock_keys(session: Session, lock_ids: Sequence[int]) -> None:
@@ -100,20 +102,44 @@ def insert_checked(session: Session, row: Base) -> bool:
     return True
 
 
+def _insert_lead_statement(insert_for: Any, next_seq: Any) -> Any:
+    table = Lead.__table__
+    values: dict[str, Any] = {
+        column.key: bindparam(column.key, type_=column.type)
+        for column in table.columns
+        if column.key != "change_seq"
+    }
+    values["change_seq"] = next_seq
+    return insert_for(table).values(values).on_conflict_do_nothing().returning(table.c.id)
+
+
+# Built once per dialect: a statement built per request costs more than running it.
+_INSERT_LEAD = {
+    "postgresql": _insert_lead_statement(postgresql_insert, _POSTGRES_NEXT_SEQ),
+    "sqlite": _insert_lead_statement(sqlite_insert, _SQLITE_NEXT_SEQ),
+}
+_LEAD_COLUMNS = [column.key for column in Lead.__table__.columns if column.key != "change_seq"]
+
+
 def insert_lead(session: Session, lead: Lead) -> bool:
     """A new lead as one INSERT of the complete row, built before it is written.
 
     Cheaper than the unit of work, and the request never reads the row back. ON CONFLICT
     DO NOTHING (PostgreSQL and SQLite) makes a lost race an empty RETURNING instead of an
     error, so no savepoint is needed: False then, and the caller reads the winner's row.
+    The change number is set by the statement itself (see `next_change_seq`).
     """
-    state = lead.__dict__  # only what was set: the columns' own defaults fill the rest
-    values = {c.key: state[c.key] for c in Lead.__table__.columns if c.key in state}
-    insert_for = postgresql_insert if is_postgresql(session) else sqlite_insert
-    table = Lead.__table__
-    statement = insert_for(table).values(values).on_conflict_do_nothing().returning(table.c.id)
+    state = lead.__dict__
+    params = {key: state.get(key) for key in _LEAD_COLUMNS}
+    now = utcnow()
+    for key, default in (("created_at", now), ("updated_at", now), ("enquired_at", now)):
+        if params[key] is None:
+            params[key] = default
+    if params["id"] is None:
+        params["id"] = lead.id = new_id()
+    statement = _INSERT_LEAD[session.get_bind().dialect.name]
     # RETURNING, not the row count: drivers may report -1 for this statement.
-    return session.connection().execute(statement).first() is not None
+    return session.connection().execute(statement, params).first() is not None
 
 
 def insert(session: Session, row: Base) -> bool:
