@@ -72,7 +72,6 @@ def changes(
     )
     page = rows[:limit]
     if page:
-        session.refresh(page[-1], ["change_seq"])
         last: tuple[int, uuid.UUID | None] = (page[-1].change_seq, page[-1].id)
     elif after is not None:
         last = after

@@ -97,7 +97,6 @@ def apply(session: Session, prepared: Prepared, received: Received) -> LeadOutco
     lead = _find(session, lead_in, key, credential, warnings)
     if lead is None:
         lead = _new_lead(lead_in, prepared.route, key, prepared.phone, credential, digest)
-        _stamp(session, lead)
         created = _create(session, lead, lead_in, prepared.route.agent, received, warnings)
         if created is not None:
             return created
