@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -11,12 +12,14 @@ from maxwork_leads.credentials import service as credentials
 from maxwork_leads.directory import repository, service
 from maxwork_leads.models import Agency, User
 from maxwork_leads.models.directory import ROLE_AGENT, ROLE_LEAD_MANAGER
+from maxwork_leads.operators import service as operators
 
 AGENCY = "Demo Realty"
 MANAGER = "demo.manager"
 AGENT = "demo.agent"
 LISTINGS = (("DEMO-1001", "Two-bedroom flat, Lisbon"), ("DEMO-1002", "Townhouse, Porto"))
 INTEGRATOR = "demo-portal"
+OPERATOR = "demo"
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class Demo:
     references: tuple[str, ...]
     username: str
     token: str
+    operator: str
+    operator_password: str
 
 
 def _user(session: Session, agency: Agency, username: str, name: str, role: str) -> User:
@@ -39,7 +44,9 @@ def _user(session: Session, agency: Agency, username: str, name: str, role: str)
 
 
 def load(session: Session) -> Demo:
-    """Create what is missing; the demo credential gets a fresh token on every run."""
+    """Create what is missing; the demo credential gets a fresh token and the demo operator
+    a fresh password on every run (neither is stored in clear, so neither can be shown again).
+    """
     agency = repository.agency_by_name(session, AGENCY) or service.add_agency(session, name=AGENCY)
     manager = _user(session, agency, MANAGER, "Marta Manager", ROLE_LEAD_MANAGER)
     agent = _user(session, agency, AGENT, "Rui Agent", ROLE_AGENT)
@@ -52,6 +59,11 @@ def load(session: Session) -> Demo:
         issued = credentials.create(session, username=INTEGRATOR, agency_id=agency.id)
     else:
         issued = credentials.rotate(session, username=INTEGRATOR)
+    password = secrets.token_urlsafe(12)
+    if operators.by_username(session, OPERATOR) is None:
+        operators.add(session, username=OPERATOR, password=password)
+    else:
+        operators.set_password(session, username=OPERATOR, password=password)
     return Demo(
         agency=agency,
         manager=manager,
@@ -59,6 +71,8 @@ def load(session: Session) -> Demo:
         references=tuple(ref for ref, _ in LISTINGS),
         username=INTEGRATOR,
         token=issued.token,
+        operator=OPERATOR,
+        operator_password=password,
     )
 
 

@@ -54,6 +54,16 @@ class Settings(BaseSettings):
         24, ge=24, description="Hours an Idempotency-Key's first response is replayed."
     )
 
+    console_session_hours: int = Field(
+        12, ge=1, le=24 * 30, description="Hours an operator stays signed in to the console."
+    )
+    console_max_failed_logins: int = Field(
+        5, ge=1, description="Failed console sign-ins in a row that lock an operator account."
+    )
+    console_lockout_minutes: int = Field(
+        15, ge=1, description="Minutes a locked operator account refuses every sign-in."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:

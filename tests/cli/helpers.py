@@ -44,9 +44,10 @@ class Cli:
             "COLUMNS": "250",
         }
 
-    def __call__(self, *args: str) -> Result:
+    def __call__(self, *args: str, stdin: str | None = None) -> Result:
         proc = subprocess.run(
             [str(SCRIPT), *args],
+            input=stdin,
             env=self.env,
             cwd=self.cwd,  # a stray default SQLite file would land here, not in the repo
             capture_output=True,
@@ -56,15 +57,15 @@ class Cli:
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
-    def ok(self, *args: str) -> dict[str, Any]:
+    def ok(self, *args: str, stdin: str | None = None) -> dict[str, Any]:
         """Run with --json, require exit 0 and return the JSON object printed."""
-        result = self(*args, "--json")
+        result = self(*args, "--json", stdin=stdin)
         assert result.code == 0, f"{args} exited {result.code}: {result.stdout}{result.stderr}"
         return result.json()
 
-    def fails(self, *args: str) -> str:
+    def fails(self, *args: str, stdin: str | None = None) -> str:
         """Run with --json, require exit 1 and return the error message printed."""
-        result = self(*args, "--json")
+        result = self(*args, "--json", stdin=stdin)
         assert result.code == 1, f"{args} exited {result.code}: {result.stdout}{result.stderr}"
         error = result.json()["error"]
         assert isinstance(error, str) and error

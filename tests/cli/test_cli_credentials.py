@@ -147,3 +147,14 @@ def test_only_the_latest_demo_token_works(
     reference = second["listings"][0]
     assert api.post_lead(first["username"], first["token"], reference) == 401
     assert api.post_lead(second["username"], second["token"], reference) == 201
+
+
+def test_only_the_latest_demo_operator_password_opens_the_console(
+    api: Api, demo_runs: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    from tests.console.conftest import sign_in
+
+    first, second = demo_runs
+    assert second["console"].endswith("/console/")
+    assert sign_in(api.client, second["operator"], first["operator_password"]).status_code == 401
+    assert sign_in(api.client, second["operator"], second["operator_password"]).status_code == 303

@@ -10,6 +10,7 @@ from maxwork_leads import demo as demo_data
 from maxwork_leads.cli.credentials import credential_app
 from maxwork_leads.cli.directory import agency_app, listing_app, user_app
 from maxwork_leads.cli.history import history_app
+from maxwork_leads.cli.operators import operator_app
 from maxwork_leads.cli.output import JsonOption, emit, fail, run
 from maxwork_leads.cli.person import person_app
 from maxwork_leads.db import migrate
@@ -29,6 +30,7 @@ app.add_typer(listing_app, name="listing")
 app.add_typer(credential_app, name="credential")
 app.add_typer(history_app, name="history")
 app.add_typer(person_app, name="person")
+app.add_typer(operator_app, name="operator")
 
 
 @db_app.command("upgrade")
@@ -47,10 +49,11 @@ def demo(
     ),
     as_json: JsonOption = False,
 ) -> None:
-    """Load the demo agency, users, listings and credential; print a curl that creates a lead.
+    """Load the demo agency, users, listings, credential and console operator; print a curl
+    that creates a lead and the console's sign-in.
 
-    Safe to run again: it creates only what is missing and issues the demo credential a
-    fresh token each time.
+    Safe to run again: it creates only what is missing, and issues the demo credential a
+    fresh token and the demo operator a fresh password each time.
     """
 
     def work(session):  # type: ignore[no-untyped-def]
@@ -64,11 +67,16 @@ def demo(
             "username": loaded.username,
             "token": loaded.token,
             "curl": curl,
+            "console": f"{base_url.rstrip('/')}/console/",
+            "operator": loaded.operator,
+            "operator_password": loaded.operator_password,
         }
         human = (
             f"demo data ready: agency {loaded.agency.name}, listings "
             f"{', '.join(loaded.references)}, credential {loaded.username}\n"
-            f"create a lead with:\n{curl}"
+            f"create a lead with:\n{curl}\n"
+            f"operator console: {data['console']} (user {loaded.operator}, "
+            f"password {loaded.operator_password})"
         )
         return data, human
 

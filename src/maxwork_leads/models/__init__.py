@@ -5,6 +5,7 @@ from maxwork_leads.models.credentials import Credential
 from maxwork_leads.models.directory import Agency, Listing, User
 from maxwork_leads.models.integration import IdempotencyKey, IntegrationRequest
 from maxwork_leads.models.leads import Contact, Lead, LeadActivity, LeadLink, Qualification
+from maxwork_leads.models.operators import Operator, OperatorSession
 from maxwork_leads.models.privacy import Erasure
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "LeadActivity",
     "LeadLink",
     "Listing",
+    "Operator",
+    "OperatorSession",
     "Qualification",
     "User",
 ]

@@ -20,7 +20,12 @@ class Contact(IdMixin, TimestampMixin, Base):
     """A person in an agent's address book: one per normalised phone + email + agent."""
 
     __tablename__ = "contacts"
-    __table_args__ = (Index("uq_contacts_identity", "agent_id", "phone_key", "email", unique=True),)
+    __table_args__ = (
+        Index("uq_contacts_identity", "agent_id", "phone_key", "email", unique=True),
+        # The console finds a person by email or phone across agents.
+        Index("ix_contacts_email", "email"),
+        Index("ix_contacts_phone_key", "phone_key"),
+    )
 
     agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     phone_key: Mapped[str] = mapped_column(String(32))
@@ -57,6 +62,9 @@ class Lead(IdMixin, TimestampMixin, Base):
         Index("ix_leads_updated_at", "updated_at"),
         Index("ix_leads_change_seq", "change_seq", "id"),
         Index("ix_leads_credential_id_change_seq", "credential_id", "change_seq", "id"),
+        # The console finds a person's leads by email or phone across agents.
+        Index("ix_leads_email", "email"),
+        Index("ix_leads_phone_key", "phone_key"),
     )
 
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"), index=True)

@@ -1,0 +1,1 @@
+"""Operator accounts: who may sign in to the console, and their sessions."""
