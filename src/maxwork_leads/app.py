@@ -13,6 +13,7 @@ from maxwork_leads import __version__
 from maxwork_leads.api import batch, docs, errors, health, history, leads
 from maxwork_leads.api.access_log import AccessLog
 from maxwork_leads.api.pipeline import Services
+from maxwork_leads.console import create_console
 from maxwork_leads.db import Database
 from maxwork_leads.integration.ratelimit import make_limiter
 from maxwork_leads.leads import enums
@@ -73,7 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limiter = make_limiter(
         settings.rate_limit_per_second, settings.rate_limit_burst, settings.redis_url
     )
-    app.state.services = Services(settings, database, limiter)
+    services = Services(settings, database, limiter)
+    app.state.services = services
     errors.install(app)
     app.add_middleware(AccessLog)
     app.include_router(leads.router)
@@ -81,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(history.router)
     app.include_router(health.router)
     docs.install(app)
+    app.mount("/console", create_console(services), name="console")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
