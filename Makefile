@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format
+.PHONY: install run test lint format browser
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: install
 
 test: install lint
 	$(BIN)/pytest
+
+# Debian's Chromium, for the console's browser tests (they skip without it).
+browser:
+	bash scripts/install-chromium.sh
 
 lint: install
 	$(BIN)/ruff check src tests
