@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import HTMLResponse
 
+from maxwork_leads.console.queries import lead_timeline as one_lead
 from maxwork_leads.console.queries import leads as queries
 from maxwork_leads.console.queries.leads import BadInput, LeadResults, LeadSearch, Window
 from maxwork_leads.console.web import Page, console_page, query_string
@@ -67,15 +68,15 @@ def lead_page(
     parsed = _lead_id(lead_id)
     notes = []
     try:
-        position = queries.parse_position(before)
+        position = one_lead.parse_position(before)
     except BadInput as exc:
         notes.append(str(exc))
         position = None
     with page.read() as session:
-        detail = queries.lead_detail(session, parsed)
+        detail = one_lead.lead_detail(session, parsed)
         if detail is None:
             raise HTTPException(404, f"No lead has the ID {lead_id}.")
-        timeline = queries.timeline(session, parsed, before=position, limit=PAGE_SIZE)
+        timeline = one_lead.timeline(session, parsed, before=position, limit=PAGE_SIZE)
     return page.render(
         "leads/detail.html",
         detail=detail,

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from maxwork_leads.console.queries.lead_timeline import qualification_facts
 from maxwork_leads.console.queries.leads import (
     PAGE_SIZE,
     Window,
@@ -22,7 +23,6 @@ from maxwork_leads.console.queries.leads import (
     keyset,
     parse_before,
     phone_key,
-    qualification_facts,
 )
 from maxwork_leads.models import Agency, Contact, Lead, User
 
