@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
 
-# Verified against when the username is unknown, so that an unknown name costs as much time
-# as a wrong password and the answer's timing tells nothing.
-_DECOY = _hasher.hash("decoy password that no operator has")
+
+@cache
+def _decoy() -> str:
+    """Verified against when the username is unknown, so that an unknown name costs as much
+    time as a wrong password and the answer's timing tells nothing. Made on first use: hashing
+    is slow on purpose, and most processes (every CLI command) never need it."""
+    return _hasher.hash("decoy password that no operator has")
+
 
 MIN_LENGTH = 10
 MAX_LENGTH = 200
@@ -33,7 +40,7 @@ def hash_password(password: str) -> str:
 def verify(password_hash: str | None, password: str) -> bool:
     """True when `password` matches; with no hash, spends the same time and returns False."""
     try:
-        return _hasher.verify(password_hash or _DECOY, password) and password_hash is not None
+        return _hasher.verify(password_hash or _decoy(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
