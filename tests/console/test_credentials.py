@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -235,3 +237,19 @@ def test_more_credentials_than_the_cap_are_cut_and_the_page_says_so(
     assert "more than 2 credentials" in page
     assert "b-portal" in page
     assert "c-portal" not in page
+
+
+def test_credential_changes_are_audited_with_the_operator_and_never_the_token(
+    console: Console, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="maxwork_leads.console.audit")
+    created = console.post("/console/credentials", {"username": "audited"})
+    console.post("/console/credentials/audited/revoke")
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name.endswith(".audit")]
+    assert [(line["action"], line["operator"], line["username"]) for line in lines] == [
+        ("credential.create", "ops", "audited"),
+        ("credential.revoke", "ops", "audited"),
+    ]
+    token = re.search(r"mxl_[A-Za-z0-9_-]+", created.text)
+    assert token is not None
+    assert token.group(0) not in caplog.text

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
+import pytest
 from fastapi.testclient import TestClient
 
 from maxwork_leads.db import Database
@@ -152,3 +156,15 @@ def test_console_pages_carry_security_headers(client: TestClient) -> None:
     assert "default-src 'none'" in answer.headers["content-security-policy"]
     assert answer.headers["x-frame-options"] == "DENY"
     assert answer.headers["cache-control"] == "no-store"
+
+
+def test_sign_ins_are_audited_and_the_password_never_logged(
+    client: TestClient, operator: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="maxwork_leads.console.audit")
+    sign_in(client, password="wrong password here")
+    sign_in(client)
+    actions = [json.loads(r.getMessage())["action"] for r in caplog.records]
+    assert actions == ["operator.sign_in_failed", "operator.sign_in"]
+    assert "wrong password here" not in caplog.text
+    assert PASSWORD not in caplog.text

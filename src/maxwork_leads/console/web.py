@@ -7,6 +7,8 @@ Pages are plain `def` handlers (FastAPI runs them in its thread pool) that read 
 from __future__ import annotations
 
 import hmac
+import json
+import logging
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +33,8 @@ from maxwork_leads.operators.service import ActiveSession
 # declared length before anything is read or spooled.
 MAX_FORM_BYTES = 21 * 1024 * 1024
 SESSION_COOKIE = "maxwork_console"
+
+audit_log = logging.getLogger("maxwork_leads.console.audit")
 LOGIN_CSRF_COOKIE = "maxwork_console_login"
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -120,6 +124,16 @@ class Page:
 
     def redirect(self, path: str) -> RedirectResponse:
         return RedirectResponse(self.base + path, status_code=303)
+
+    def audit(self, action: str, **details: Any) -> None:
+        """One log line per change an operator makes, saying who did what (never a secret)."""
+        audit(self.request, action, operator=self.operator.username, **details)
+
+
+def audit(request: Request, action: str, **details: Any) -> None:
+    client = request.client.host if request.client else None
+    entry = {"action": action, **details, "client": client}
+    audit_log.info(json.dumps(entry, default=str))
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

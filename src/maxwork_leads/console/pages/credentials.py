@@ -106,6 +106,7 @@ def create_credential(page: Annotated[Page, Depends(console_form)]) -> Response:
         # Another operator created the same username between the check and the insert.
         message = f"a credential for {form.username.strip()!r} already exists"
         return _list(page, 422, form_error=message, form=form)
+    page.audit("credential.create", username=new_token.username, agency=form.agency or None)
     return _list(page, new_token=new_token)
 
 
@@ -117,6 +118,7 @@ def rotate_credential(username: str, page: Annotated[Page, Depends(console_form)
             new_token = NewToken(issued.credential.username, issued.token, rotated=True)
     except InvalidInput as exc:
         return _list(page, 404, error=exc.message)
+    page.audit("credential.rotate", username=new_token.username)
     return _list(page, new_token=new_token)
 
 
@@ -127,4 +129,5 @@ def revoke_credential(username: str, page: Annotated[Page, Depends(console_form)
             service.revoke(session, username=username)
     except InvalidInput as exc:
         return _list(page, 404, error=exc.message)
+    page.audit("credential.revoke", username=username)
     return page.redirect("/credentials")

@@ -95,6 +95,13 @@ def import_listings(page: Annotated[Page, Depends(console_form)]) -> Response:
         report = _import(page, upload)
     except ImportRefused as exc:
         return _list(page, {}, exc.status_code, import_error=exc.message)
+    page.audit(
+        "listing.import",
+        file=upload.filename,
+        created=report.created,
+        updated=report.updated,
+        rejected=len(report.rejected),
+    )
     return _list(page, {}, report=report)
 
 

@@ -17,6 +17,7 @@ from maxwork_leads.console.web import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     Page,
+    audit,
     base_path,
     console_form,
     is_https,
@@ -98,7 +99,9 @@ def login(
             user_agent=request.headers.get("user-agent"),
         )
     if signed_in is None:
+        audit(request, "operator.sign_in_failed", operator=username[:100])
         return _login_form(request, error=FAILED, next_path=next_path, status_code=401)
+    audit(request, "operator.sign_in", operator=signed_in.session.username)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -117,6 +120,7 @@ def login(
 def logout(page: Annotated[Page, Depends(console_form)]) -> Response:
     with page.read() as session:
         operators.sign_out(session, page.request.cookies.get(SESSION_COOKIE))
+    page.audit("operator.sign_out")
     response = page.redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path=page.base or "/")
     return response
