@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, delete, event, func, select, update
 
 from maxwork_leads.db import Database
-from maxwork_leads.models import Contact, IntegrationRequest, Lead
+from maxwork_leads.models import (
+    Contact,
+    IntegrationRequest,
+    Lead,
+    LeadActivity,
+    Qualification,
+)
 from tests.factories import World, lead_body, make_world
 
 ENDPOINT = "/listingexport/leads/batch"
@@ -121,3 +127,93 @@ def test_a_batch_retry_with_the_same_idempotency_key_is_replayed(
     assert again.json() == first.json()
     assert again.headers["Idempotent-Replayed"] == "true"
     assert count(db, Lead) == 2
+
+
+def _mixed_items(world: World) -> list[dict[str, object]]:
+    """Items that take every path: fresh leads written together, and items applied alone."""
+    return [
+        item(world, 10),
+        item(world, 11, External_LeadId="x-11"),
+        item(world, 12),
+        item(world, 12, Message="the same person again"),  # shares a lead with the item above
+        item(world, 13, Lead_Status="Contacted"),
+        item(world, 14, Price_Min=100, Price_Max=200),
+        item(world, 15, External_LeadId="x-used"),  # the ID was used before the batch
+        item(world, 16),  # already has an open lead before the batch
+        item(world, 17, Lead_Status="Archived"),
+        item(world, 18, Sender_Email="broken"),
+        item(world, 19, External_LeadId="x-19"),
+        item(world, 20, External_LeadId="x-19"),  # shares an ID with the item above
+        item(world, 21),
+    ]
+
+
+def _before_the_batch(client: TestClient, world: World) -> None:
+    for body in (item(world, 99, External_LeadId="x-used"), item(world, 16, Message="first")):
+        answer = client.post(
+            "/listingexport/leads",
+            params=world.caller.params(),
+            headers=world.caller.headers(),
+            json=body,
+        )
+        assert answer.status_code == 201
+
+
+def _state(db: Database) -> list[tuple[object, ...]]:
+    with db.session_scope() as session:
+        rows = session.execute(
+            select(Lead.email, Lead.status, Lead.stage, Lead.external_id, Lead.message)
+        ).all()
+    return sorted(tuple(row) for row in rows)
+
+
+def test_a_batch_leaves_what_its_items_sent_one_by_one_would_leave(
+    client: TestClient, db: Database, world: World
+) -> None:
+    _before_the_batch(client, world)
+    response = send(client, world, _mixed_items(world))
+    batch_results = [
+        (r["Status"], r.get("Body", {}).get("Operation")) for r in response.json()["Results"]
+    ]
+    batch_state = _state(db)
+    batch_counts = (count(db, Lead), count(db, Contact), count(db, IntegrationRequest))
+
+    with db.session_scope() as session:
+        session.execute(delete(IntegrationRequest))
+        session.execute(delete(LeadActivity))
+        session.execute(delete(Qualification))
+        session.execute(update(Lead).values(contact_id=None))
+        session.execute(delete(Contact))
+        session.execute(delete(Lead))
+    _before_the_batch(client, world)
+    single_results = []
+    for body in _mixed_items(world):
+        answer = client.post(
+            "/listingexport/leads",
+            params=world.caller.params(),
+            headers=world.caller.headers(),
+            json=body,
+        )
+        single_results.append((answer.status_code, answer.json().get("Operation")))
+
+    assert batch_results == single_results
+    assert batch_state == _state(db)
+    assert batch_counts == (count(db, Lead), count(db, Contact), count(db, IntegrationRequest))
+
+
+def test_fresh_new_leads_of_a_batch_are_written_with_one_insert(
+    client: TestClient, world: World
+) -> None:
+    statements: list[str] = []
+
+    def spy(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT INTO LEADS "):
+            statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", spy)
+    try:
+        response = send(client, world, [item(world, n) for n in range(40)])
+    finally:
+        event.remove(Engine, "before_cursor_execute", spy)
+    assert response.json()["Created"] == 40
+    assert len(statements) == 1

@@ -142,6 +142,56 @@ def insert_lead(session: Session, lead: Lead) -> bool:
     return session.connection().execute(statement, params).first() is not None
 
 
+def insert_leads(session: Session, leads: Sequence[Lead]) -> set[uuid.UUID]:
+    """Many new leads in one multi-row INSERT; the IDs of the rows actually written.
+
+    A row that a unique index refuses is left out (ON CONFLICT DO NOTHING), for the caller
+    to apply on its own.
+    """
+    if not leads:
+        return set()
+    now = utcnow()
+    rows = []
+    for lead in leads:
+        state = lead.__dict__
+        params = {key: state.get(key) for key in _LEAD_COLUMNS}
+        for key in ("created_at", "updated_at", "enquired_at"):
+            if params[key] is None:
+                params[key] = now
+        rows.append(params)
+    statement = _INSERT_LEAD[session.get_bind().dialect.name]
+    return set(session.connection().execute(statement, rows).scalars())
+
+
+def open_lead_keys(session: Session, keys: Sequence[NaturalKey]) -> set[NaturalKey]:
+    """Which of these natural keys already have an open lead: one query, through the email
+    index, instead of one look-up per key."""
+    if not keys:
+        return set()
+    wanted = set(keys)
+    found = session.execute(
+        select(Lead.agent_id, Lead.listing_key, Lead.phone_key, Lead.email).where(
+            Lead.email.in_(sorted({key.email for key in keys})),
+            Lead.status != LeadStatus.ARCHIVED.value,
+        )
+    )
+    return {key for key in (NaturalKey(*row) for row in found) if key in wanted}
+
+
+def existing_external_ids(
+    session: Session, credential_id: uuid.UUID, external_ids: Sequence[str]
+) -> set[str]:
+    """Which of these External_LeadIds the credential has already used, in one query."""
+    if not external_ids:
+        return set()
+    found = session.scalars(
+        select(Lead.external_id).where(
+            Lead.credential_id == credential_id, Lead.external_id.in_(sorted(set(external_ids)))
+        )
+    )
+    return {value for value in found if value is not None}
+
+
 def insert(session: Session, row: Base) -> bool:
     """Insert inside a savepoint; False when a unique index says another request won."""
     try:
@@ -176,9 +226,10 @@ def add(session: Session, row: Qualification) -> None:
     session.flush()
 
 
-def add_activity(session: Session, values: dict[str, Any]) -> None:
+def add_activity(session: Session, *rows: dict[str, Any]) -> None:
     """A bulk INSERT: activity rows are never read back in the request that writes them."""
-    session.connection().execute(sql_insert(LeadActivity.__table__), [values])
+    if rows:
+        session.connection().execute(sql_insert(LeadActivity.__table__), list(rows))
 
 
 def is_postgresql(session: Session) -> bool:

@@ -213,6 +213,56 @@ def _create(
     return outcome
 
 
+def creates_alone(prepared: Prepared) -> bool:
+    """A request that, when no lead matches it, only creates a lead: no contact to link and
+    no qualification to write, so many of them can be written together (`create_together`)."""
+    lead_in = prepared.lead_in
+    return lead_in.lead_status is LeadStatus.NEW and not lead_in.qualification_values()
+
+
+def create_together(
+    session: Session, batch: list[tuple[Prepared, Received]]
+) -> list[LeadOutcome | None]:
+    """New leads for requests that `creates_alone` accepts, with one INSERT for all of them.
+
+    The caller holds the locks and has checked that no lead matches any of these requests
+    and that no two of them share a key, so each result is what `apply` would have given
+    for it alone. None for a row a unique index refused: apply that request alone.
+    """
+    leads = [
+        _new_lead(
+            prepared.lead_in,
+            prepared.route,
+            prepared.key,
+            prepared.phone,
+            received.credential,
+            fingerprint(_meaning(prepared.lead_in, prepared.phone)),
+        )
+        for prepared, received in batch
+    ]
+    written = repository.insert_leads(session, leads)
+    outcomes: list[LeadOutcome | None] = []
+    activity = []
+    for (prepared, received), lead in zip(batch, leads, strict=True):
+        if lead.id not in written:
+            outcomes.append(None)
+            continue
+        outcomes.append(
+            LeadOutcome(
+                lead=lead,
+                agent=prepared.route.agent,
+                operation=CREATED,
+                warnings=list(prepared.warnings),
+            )
+        )
+        changes = {"status": [None, lead.status], "routing": lead.routing_reason}
+        activity.append(
+            _activity(lead, received, "created", None, changes, prepared.lead_in.message)
+        )
+    repository.add_activity(session, *activity)
+    return outcomes
+
+
 def _update(
     session: Session,
     lead: Lead,
@@ -273,16 +323,28 @@ def _record(
     message: str,
 ) -> None:
     repository.add_activity(
-        session,
-        {
-            "lead_id": lead.id,
-            "credential_id": received.credential.id,
-            "user_agent": received.user_agent,
-            "kind": kind,
-            "status_before": status_before,
-            "status_after": lead.status,
-            "message": message,
-            "changes": changes,
-            "payload": received.payload,
-        },
+        session, _activity(lead, received, kind, status_before, changes, message)
     )
+
+
+def _activity(
+    lead: Lead,
+    received: Received,
+    kind: str,
+    status_before: str | None,
+    changes: dict[str, Any],
+    message: str,
+) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "lead_id": lead.id,
+        "credential_id": received.credential.id,
+        "user_agent": received.user_agent,
+        "kind": kind,
+        "status_before": status_before,
+        "status_after": lead.status,
+        "message": message,
+        "changes": changes,
+        "payload": received.payload,
+        "created_at": utcnow(),
+    }
