@@ -79,13 +79,15 @@ def test_a_credential_override_wins_over_the_setting(db: Database, world: World)
 
 
 def test_the_memory_store_refills_over_time() -> None:
-    limiter = Limiter(MemoryStore(), default_rate=1000, burst=2)
+    # A slow refill (one request per 100 ms), so that a busy machine cannot refill the
+    # bucket between the three checks.
+    limiter = Limiter(MemoryStore(), default_rate=10, burst=2)
     assert limiter.check("k", None).allowed  # type: ignore[union-attr]
     assert limiter.check("k", None).allowed  # type: ignore[union-attr]
     assert not limiter.check("k", None).allowed  # type: ignore[union-attr]
     import time
 
-    time.sleep(0.01)
+    time.sleep(0.15)
     assert limiter.check("k", None).allowed  # type: ignore[union-attr]
 
 
@@ -94,7 +96,7 @@ def test_the_redis_store_limits_and_refills(redis_url: str) -> None:
 
     from maxwork_leads.integration.ratelimit import RedisStore
 
-    limiter = Limiter(RedisStore(redis_url), default_rate=1000, burst=2)
+    limiter = Limiter(RedisStore(redis_url), default_rate=2, burst=2)
     key = str(uuid.uuid4())
     decisions = [limiter.check(key, None) for _ in range(3)]
     assert [d.allowed for d in decisions] == [True, True, False]  # type: ignore[union-attr]

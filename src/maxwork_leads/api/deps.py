@@ -18,7 +18,9 @@ from maxwork_leads.integration import scrub
 from maxwork_leads.models.base import utcnow
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async, like every dependency here: FastAPI runs a plain `def` dependency in its thread
+    # pool, a thread hop per request for what is an attribute read.
     return request.app.state.services  # type: ignore[no-any-return]
 
 
@@ -38,42 +40,10 @@ QueryTime = Annotated[datetime | None, AfterValidator(_plausible_time)]
 class Caller:
     """The credential claims of a request, taken as sent; checked later, in the pipeline."""
 
-    def __init__(
-        self,
-        user: Annotated[
-            str | None,
-            Header(
-                description="The user name of your credential; it must be the one the token "
-                "was issued to.",
-                examples=["demo-portal"],
-            ),
-        ] = None,
-        token: Annotated[
-            str | None,
-            Query(
-                description="Your credential's secret token. Or send it in an "
-                "`Authorization: Bearer` header instead.",
-                examples=[wire.TOKEN],
-            ),
-        ] = None,
-        authorization: Annotated[
-            str | None,
-            Header(
-                description="`Bearer <token>`: your credential's token, instead of the "
-                "`token` parameter.",
-                examples=[f"Bearer {wire.TOKEN}"],
-            ),
-        ] = None,
-        user_agent: Annotated[str | None, Header(include_in_schema=False)] = None,
-    ) -> None:
-        bearer = None
-        if authorization:
-            scheme, _, value = authorization.partition(" ")
-            if scheme.lower() == "bearer" and value.strip():
-                bearer = value.strip()
-        self.username = user
-        self.token = bearer or token
-        self.user_agent = scrub.clean_text(user_agent, 500) if user_agent else None
+    def __init__(self, username: str | None, token: str | None, user_agent: str | None) -> None:
+        self.username = username
+        self.token = token
+        self.user_agent = user_agent
         self.received_at = utcnow()
 
     def call(self, endpoint: str, idempotency_key: str | None = None) -> Call:
@@ -87,7 +57,43 @@ class Caller:
         )
 
 
-CallerDep = Annotated[Caller, Depends()]
+async def get_caller(
+    user: Annotated[
+        str | None,
+        Header(
+            description="The user name of your credential; it must be the one the token "
+            "was issued to.",
+            examples=["demo-portal"],
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        Query(
+            description="Your credential's secret token. Or send it in an "
+            "`Authorization: Bearer` header instead.",
+            examples=[wire.TOKEN],
+        ),
+    ] = None,
+    authorization: Annotated[
+        str | None,
+        Header(
+            description="`Bearer <token>`: your credential's token, instead of the "
+            "`token` parameter.",
+            examples=[f"Bearer {wire.TOKEN}"],
+        ),
+    ] = None,
+    user_agent: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Caller:
+    bearer = None
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            bearer = value.strip()
+    agent = scrub.clean_text(user_agent, 500) if user_agent else None
+    return Caller(user, bearer or token, agent)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
 IdempotencyKeyHeader = Annotated[
     str | None,
     Header(
