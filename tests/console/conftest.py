@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 import pytest
 from fastapi.testclient import TestClient
@@ -75,3 +76,39 @@ def console(client: TestClient, db: Database, operator: str) -> Iterator[Console
         signed_in = operators.open_session(session, db.settings, account)
     client.cookies.set(SESSION_COOKIE, signed_in.token, path="/console")
     yield Console(client, signed_in.session.csrf_token)
+
+
+class _Cells(HTMLParser):
+    """The text of each table body row's cells."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._in_body = False
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tbody":
+            self._in_body = True
+        elif tag == "tr" and self._in_body:
+            self.rows.append([])
+        elif tag == "td" and self._in_body:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tbody":
+            self._in_body = False
+        elif tag == "td" and self._cell is not None:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def table_rows(html: str) -> list[list[str]]:
+    """The text of every table body row of a page, cell by cell, spaces collapsed."""
+    parser = _Cells()
+    parser.feed(html)
+    return parser.rows

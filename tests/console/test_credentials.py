@@ -6,7 +6,6 @@ import json
 import logging
 import re
 from datetime import timedelta
-from html.parser import HTMLParser
 
 import httpx
 import pytest
@@ -19,46 +18,15 @@ from maxwork_leads.integration import history
 from maxwork_leads.models import Credential
 from maxwork_leads.models.base import utcnow
 from tests.api.helpers import post_lead
-from tests.console.conftest import Console
+from tests.console.conftest import Console, table_rows
 from tests.factories import Caller, World, lead_body, make_credential, make_world
 
 PAGE = "/console/credentials"
 _SECRET = re.compile(r'<p class="secret"><code>([^<]+)</code></p>')
 
 
-class _Cells(HTMLParser):
-    """The text of each table body row's cells."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[list[str]] = []
-        self._in_body = False
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "tbody":
-            self._in_body = True
-        elif tag == "tr" and self._in_body:
-            self.rows.append([])
-        elif tag == "td" and self._in_body:
-            self._cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "tbody":
-            self._in_body = False
-        elif tag == "td" and self._cell is not None:
-            self.rows[-1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-
 def rows(html: str) -> list[list[str]]:
-    parser = _Cells()
-    parser.feed(html)
-    return parser.rows
+    return table_rows(html)
 
 
 def row_of(html: str, username: str) -> list[str]:

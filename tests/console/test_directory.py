@@ -6,7 +6,6 @@ import html
 import json
 import re
 from collections.abc import Callable, Sequence
-from html.parser import HTMLParser
 from typing import TypeVar
 
 import httpx
@@ -18,7 +17,7 @@ from maxwork_leads.db import Database
 from maxwork_leads.directory import service as directory
 from maxwork_leads.models import Agency, Listing, User
 from tests.api.helpers import post_lead
-from tests.console.conftest import Console
+from tests.console.conftest import Console, table_rows
 from tests.factories import lead_body, make_agency, make_credential, make_listing, make_user
 
 T = TypeVar("T")
@@ -27,39 +26,8 @@ _OLDER = re.compile(r'<a href="([^"]+)">Older')
 _NEWER = re.compile(r'<a href="([^"]+)">&larr; Newer')
 
 
-class _Cells(HTMLParser):
-    """The text of each table body row's cells."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[list[str]] = []
-        self._in_body = False
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "tbody":
-            self._in_body = True
-        elif tag == "tr" and self._in_body:
-            self.rows.append([])
-        elif tag == "td" and self._in_body:
-            self._cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "tbody":
-            self._in_body = False
-        elif tag == "td" and self._cell is not None:
-            self.rows[-1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-
 def rows(answer: httpx.Response) -> list[list[str]]:
-    parser = _Cells()
-    parser.feed(answer.text)
-    return parser.rows
+    return table_rows(answer.text)
 
 
 def first_column(answer: httpx.Response) -> list[str]:
