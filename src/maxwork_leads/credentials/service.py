@@ -9,6 +9,8 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from maxwork_leads.credentials import repository, tokens
+from maxwork_leads.db.engine import after_commit
+from maxwork_leads.directory.cache import DirectoryCache, cache_of
 from maxwork_leads.directory.service import require_agency
 from maxwork_leads.errors import InvalidInput, Unauthorized
 from maxwork_leads.models import Credential
@@ -107,14 +109,35 @@ def authenticate(session: Session, *, username: str | None, token: str | None) -
     failure = Unauthorized("missing or invalid token or user")
     if not username or not token:
         raise failure
-    credential = repository.by_username(session, username)
+    cache = cache_of(session)
+    if cache is None:
+        credential = repository.by_username(session, username)
+    else:
+        credential = cache.get(
+            session, ("credential", username), lambda: repository.by_username(session, username)
+        )
     if credential is None:
         tokens.token_matches(token, "0" * 64)
         raise failure
     if not tokens.token_matches(token, credential.token_hash) or credential.revoked_at:
         raise failure
+    _record_use(session, credential, cache)
+    return credential
+
+
+def _record_use(session: Session, credential: Credential, cache: DirectoryCache | None) -> None:
+    """Keep `last_used_at` true to LAST_USED_RESOLUTION, without a write on every request.
+
+    A remembered credential keeps the `last_used_at` it was read with, so the process
+    remembers its own committed records instead.
+    """
     now = utcnow()
     stale = now - LAST_USED_RESOLUTION
-    if credential.last_used_at is None or credential.last_used_at < stale:
-        repository.touch(session, credential.id, now, stale)
-    return credential
+    if cache is None:
+        if credential.last_used_at is None or credential.last_used_at < stale:
+            repository.touch(session, credential.id, now, stale)
+        return
+    if cache.recorded_since(credential.id, stale):
+        return
+    repository.touch(session, credential.id, now, stale)
+    after_commit(session, lambda: cache.recorded(credential.id, now))

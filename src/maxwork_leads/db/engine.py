@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from maxwork_leads.directory.cache import SESSION_KEY, DirectoryCache
 from maxwork_leads.settings import Settings, sqlalchemy_url
+
+ON_COMMIT = "on_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run `callback` once this session's transaction has committed (see `session_scope`)."""
+    session.info.setdefault(ON_COMMIT, []).append(callback)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -45,12 +55,36 @@ def make_engine(settings: Settings) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(
-        url,
-        pool_size=settings.pool_size,
-        max_overflow=settings.pool_size,
-        pool_pre_ping=True,
-    )
+    engine = create_engine(url, pool_size=settings.pool_size, max_overflow=settings.pool_size)
+    event.listen(engine, "checkin", _mark_idle)
+    event.listen(engine, "checkout", _pinger(engine.dialect.do_ping))
+    return engine
+
+
+# A connection back from the pool after this long may have been closed by the server (a
+# restart, an idle timeout) and is checked first. SQLAlchemy's pool_pre_ping checks every
+# time, a round trip on each request; under load connections come back within
+# milliseconds, and a busy pool needs no check.
+IDLE_BEFORE_PING = 1.0
+
+
+def _mark_idle(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _pinger(ping: Callable[[Any], object]) -> Callable[[Any, Any, Any], None]:
+    def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING:
+            return
+        try:
+            ping(dbapi_connection)
+        except Exception as exc:
+            # The pool then drops this connection and checks out another: SQLAlchemy's
+            # contract for a DisconnectionError raised by a checkout listener.
+            raise DisconnectionError(f"stale connection: {exc}") from exc
+
+    return ping_if_idle
 
 
 class Database:
@@ -60,14 +94,20 @@ class Database:
         self.settings = settings
         self.engine = make_engine(settings)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self.directory_cache = DirectoryCache()
 
     @contextmanager
     def session_scope(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        session = self._sessions()
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        Callables appended to `session.info["on_commit"]` run once the commit succeeded.
+        """
+        session = self._sessions(info={SESSION_KEY: self.directory_cache})
         try:
             with session.begin():
                 yield session
+            for callback in session.info.get(ON_COMMIT, ()):
+                callback()
         finally:
             session.close()
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from maxwork_leads.directory import repository as directory
+from maxwork_leads.directory.cache import cache_of
 from maxwork_leads.errors import CredentialForbidden, NoAgentAvailable, UnknownListing, UnknownUser
 from maxwork_leads.models import Agency, Credential, Listing, User
 
@@ -34,19 +35,39 @@ def route(
     """Resolve the listing (None for a manual lead), check the credential's scope, pick the agent.
 
     Order: the named internal user, else the listing's active agent, else the agency's
-    first active lead manager.
+    first active lead manager. A route depends on the directory only, so the process
+    remembers it while the directory epoch stands (see `directory.cache`).
     """
+    scope = credential.agency_id
+
+    def resolve() -> Route:
+        return _resolve(session, scope, public_reference, internal_user_id)
+
+    cache = cache_of(session)
+    if cache is None:
+        return resolve()
+    found = cache.get(session, ("route", scope, public_reference, internal_user_id), resolve)
+    assert found is not None
+    return found
+
+
+def _resolve(
+    session: Session,
+    scope: uuid.UUID | None,
+    public_reference: str | None,
+    internal_user_id: uuid.UUID | None,
+) -> Route:
     listing = listing_agent = listing_agency = None
     if public_reference is not None:
         found = directory.listing_with_agent(session, public_reference)
         if found is None:
             raise UnknownListing.on("public_reference", f"no listing {public_reference!r}")
         listing, listing_agent, listing_agency = found
-        if credential.agency_id is not None and listing.agency_id != credential.agency_id:
+        if scope is not None and listing.agency_id != scope:
             raise CredentialForbidden("this credential may not send leads for that listing")
         agency_id = listing.agency_id
-    elif credential.agency_id is not None:
-        agency_id = credential.agency_id
+    elif scope is not None:
+        agency_id = scope
     elif internal_user_id is None:
         raise NoAgentAvailable.on(
             "internal_user_id",

@@ -2,7 +2,7 @@
 
 from maxwork_leads.models.base import Base
 from maxwork_leads.models.credentials import Credential
-from maxwork_leads.models.directory import Agency, Listing, User
+from maxwork_leads.models.directory import Agency, DirectoryEpoch, Listing, User
 from maxwork_leads.models.integration import IdempotencyKey, IntegrationRequest
 from maxwork_leads.models.leads import Contact, Lead, LeadActivity, LeadLink, Qualification
 from maxwork_leads.models.operators import Operator, OperatorSession
@@ -13,6 +13,7 @@ __all__ = [
     "Base",
     "Contact",
     "Credential",
+    "DirectoryEpoch",
     "Erasure",
     "IdempotencyKey",
     "IntegrationRequest",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from maxwork_leads.models.base import Base, IdMixin, TimestampMixin
@@ -38,3 +38,19 @@ class Listing(IdMixin, TimestampMixin, Base):
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agencies.id"), index=True)
     agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     title: Mapped[str | None] = mapped_column(String(300))
+
+
+class DirectoryEpoch(Base):
+    """One row whose value changes, by trigger, in every transaction that changes the
+    directory (agencies, users, listings) or what authenticates a credential.
+
+    Server processes remember credentials and routes together with the epoch they were read
+    under, and trust them only while a request's own transaction still reads that epoch
+    (see `directory.cache`). Triggers, not application code, keep it: a change made by any
+    client, even by hand in SQL, moves it.
+    """
+
+    __tablename__ = "directory_epoch"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    epoch: Mapped[int] = mapped_column(BigInteger)
