@@ -80,16 +80,22 @@ async def post_lead(
     region = services.settings.default_region
 
     def work_for(body: Any) -> Work:
-        def work(session: Session, credential: Credential) -> pipeline.Written:
-            lead_in = parse_lead(body, region)
-            payload = scrub.payload(body, call.token)
-            received = leads.Received(credential, call.user_agent, payload)
-            outcome = leads.ingest(session, lead_in, received, region=region)
-            return written(outcome, lead_in, scrub.body_text(body, call.token))
-
-        return work
+        return lead_work(call, body, region)
 
     return await take_write(request, services, call, services.settings.max_body_bytes, work_for)
+
+
+def lead_work(call: pipeline.Call, body: Any, region: str) -> Work:
+    """What the endpoint does with one parsed body, once the pipeline has a transaction."""
+
+    def work(session: Session, credential: Credential) -> pipeline.Written:
+        lead_in = parse_lead(body, region)
+        payload = scrub.payload(body, call.token)
+        received = leads.Received(credential, call.user_agent, payload)
+        outcome = leads.ingest(session, lead_in, received, region=region)
+        return written(outcome, lead_in, scrub.body_text(body, call.token))
+
+    return work
 
 
 def parse_lead(body: Any, region: str) -> LeadIn:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from maxwork_leads.api.errors import error_body, error_headers
 from maxwork_leads.credentials import service as credentials
 from maxwork_leads.db import Database
+from maxwork_leads.db.engine import ON_COMMIT
 from maxwork_leads.errors import AppError, InternalError
 from maxwork_leads.integration import history, idempotency, scrub
 from maxwork_leads.integration.ratelimit import Limiter, RateLimited
@@ -137,16 +138,18 @@ def write(
         log.exception("unhandled error on %s", call.endpoint)
         failure = InternalError("internal error; it has been logged")
         answer = error_answer(failure)
+    _record(services, call, credential_id, failure_entry(call, failure, body))
+    return answer
+
+
+def failure_entry(call: Call, failure: AppError, body: Any) -> history.Entry:
+    """The history entry of a write request that failed, with the body it sent."""
     external_id = body.get("External_LeadId") if isinstance(body, dict) else None
-    record_failure(
-        services,
-        call,
-        credential_id,
+    return _failure(
         failure,
         scrub.body_text(body, call.token),
         external_id if isinstance(external_id, str) else None,
     )
-    return answer
 
 
 RETRIES = 3
@@ -170,42 +173,103 @@ def _write_once(
     body: Any,
     work: Callable[[Session, Credential], Written],
 ) -> Answer:
+    with services.database.session_scope() as session:
+        return _apply(services, session, call, body, work)
+
+
+def _apply(
+    services: Services,
+    session: Session,
+    call: Call,
+    body: Any,
+    work: Callable[[Session, Credential], Written],
+) -> Answer:
+    """One write request inside the caller's transaction; _Refused when it must not stand."""
     headers: dict[str, str] = {}
     credential_id = None
     try:
-        with services.database.session_scope() as session:
-            credential, headers = authorize(services, session, call)
-            credential_id = credential.id
-            key_row = None
-            if call.idempotency_key is not None:
-                idempotency.check_key(call.idempotency_key)
-                key_row, stored = idempotency.claim(
-                    session,
-                    credential_id=credential.id,
-                    key=call.idempotency_key,
-                    endpoint=call.endpoint,
-                    body=body,
-                    ttl=timedelta(hours=services.settings.idempotency_ttl_hours),
+        credential, headers = authorize(services, session, call)
+        credential_id = credential.id
+        key_row = None
+        if call.idempotency_key is not None:
+            idempotency.check_key(call.idempotency_key)
+            key_row, stored = idempotency.claim(
+                session,
+                credential_id=credential.id,
+                key=call.idempotency_key,
+                endpoint=call.endpoint,
+                body=body,
+                ttl=timedelta(hours=services.settings.idempotency_ttl_hours),
+            )
+            if stored is not None:
+                replay = Answer(
+                    stored.status, stored.body, {**headers, "Idempotent-Replayed": "true"}
                 )
-                if stored is not None:
-                    replay = Answer(
-                        stored.status, stored.body, {**headers, "Idempotent-Replayed": "true"}
-                    )
-                    entry = history.Entry(
-                        stored.status, "replayed", body=scrub.body_text(body, call.token)
-                    )
-                    history.record(session, call.origin(), credential.id, [entry])
-                    return replay
-            written = work(session, credential)
-            written.answer.headers.update(headers)
-            if key_row is not None:
-                idempotency.complete(session, key_row, written.answer.status, written.answer.body)
-            history.record(session, call.origin(), credential.id, written.entries)
-            return written.answer
+                entry = history.Entry(
+                    stored.status, "replayed", body=scrub.body_text(body, call.token)
+                )
+                history.record(session, call.origin(), credential.id, [entry])
+                return replay
+        written = work(session, credential)
+        written.answer.headers.update(headers)
+        if key_row is not None:
+            idempotency.complete(session, key_row, written.answer.status, written.answer.body)
+        history.record(session, call.origin(), credential.id, written.entries)
+        return written.answer
     except RateLimited as exc:
         raise _Refused(error_answer(exc, exc.decision.headers()), exc, credential_id) from None
     except AppError as exc:
         raise _Refused(error_answer(exc, headers), exc, credential_id) from None
+
+
+@dataclass(frozen=True)
+class Job:
+    """One write request waiting for its turn: what `write` takes, as one value."""
+
+    call: Call
+    body: Any
+    work: Callable[[Session, Credential], Written]
+
+
+def write_together(services: Services, jobs: list[Job]) -> list[Answer]:
+    """Several write requests in one transaction, each in a savepoint of its own.
+
+    For SQLite, which writes one transaction at a time: one commit, one epoch read and
+    one trip to the writer thread serve the whole group, instead of one each. Every
+    request is applied, refused or recorded exactly as `write` would, in arrival order,
+    so each sees the ones before it as if they had committed first; every answer waits
+    for the shared commit, so a 2xx still means committed. If that commit fails, nothing
+    of the group was kept, and each request is written again on its own.
+    """
+    if len(jobs) == 1:
+        return [write(services, jobs[0].call, jobs[0].body, jobs[0].work)]
+    try:
+        with services.database.session_scope() as session:
+            return [_apply_in_savepoint(services, session, job) for job in jobs]
+    except Exception:
+        log.exception("a group of %d writes failed; writing each on its own", len(jobs))
+        return [write(services, job.call, job.body, job.work) for job in jobs]
+
+
+def _apply_in_savepoint(services: Services, session: Session, job: Job) -> Answer:
+    callbacks = session.info.setdefault(ON_COMMIT, [])
+    kept = len(callbacks)
+    credential_id = None
+    try:
+        with session.begin_nested():
+            return _apply(services, session, job.call, job.body, job.work)
+    except _Refused as refused:
+        answer, failure, credential_id = refused.answer, refused.failure, refused.credential_id
+    except SQLAlchemyError:
+        raise  # the transaction itself may be broken: the whole group is written again
+    except Exception:
+        log.exception("unhandled error on %s", job.call.endpoint)
+        failure = InternalError("internal error; it has been logged")
+        answer = error_answer(failure)
+    del callbacks[kept:]  # what the rolled-back request meant to do after commit
+    entry = failure_entry(job.call, failure, job.body)
+    history.record(session, job.call.origin(), credential_id, [entry])
+    return answer
 
 
 def refuse(services: Services, call: Call, failure: AppError, body_text: str | None) -> Answer:
@@ -230,9 +294,12 @@ def record_failure(
     credential_id: Any,
     failure: AppError,
     body_text: str | None,
-    external_id: str | None = None,
 ) -> None:
-    entry = history.Entry(
+    _record(services, call, credential_id, _failure(failure, body_text, None))
+
+
+def _failure(failure: AppError, body_text: str | None, external_id: str | None) -> history.Entry:
+    return history.Entry(
         failure.status,
         "error",
         error_code=failure.code,
@@ -240,6 +307,10 @@ def record_failure(
         body=body_text,
         external_id=scrub.clean_text(external_id, 200) if external_id else None,
     )
+
+
+def _record(services: Services, call: Call, credential_id: Any, entry: history.Entry) -> None:
+    """A failed request's entry, in a transaction of its own: its own one rolled back."""
     try:
         with services.database.session_scope() as session:
             history.record(session, call.origin(), credential_id, [entry])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from maxwork_leads.api import pipeline
 from maxwork_leads.api.deps import BodyRefused, read_json
+from maxwork_leads.api.write_queue import WriteQueue
 from maxwork_leads.models import Credential
 
 Work = Callable[[Session, Credential], pipeline.Written]
@@ -35,7 +37,8 @@ async def take_write(
 
     Writers get their own few threads (`writer_threads`): one on SQLite, which writes one
     transaction at a time anyway. Dozens of threads queueing for one connection would
-    each hold the interpreter lock in turn and stretch every transaction.
+    each hold the interpreter lock in turn and stretch every transaction. With that one
+    writer, requests that arrive while it is busy are written together (`WriteQueue`).
     """
     slots = writer_slots(request, services)
     try:
@@ -45,10 +48,24 @@ async def take_write(
             pipeline.refuse, services, call, refused.error, refused.kept, limiter=slots
         )
         return respond(answer)
-    answer = await anyio.to_thread.run_sync(
-        pipeline.write, services, call, body, work_for(body), limiter=slots
-    )
+    if services.settings.is_sqlite and services.settings.writer_threads == 1:
+        queue = write_queue(request, services, slots)
+        answer = await queue.write(pipeline.Job(call, body, work_for(body)))
+    else:
+        answer = await anyio.to_thread.run_sync(
+            pipeline.write, services, call, body, work_for(body), limiter=slots
+        )
     return respond(answer)
+
+
+def write_queue(
+    request: Request, services: pipeline.Services, slots: anyio.CapacityLimiter
+) -> WriteQueue:
+    state = request.app.state
+    queue = getattr(state, "write_queue", None)
+    if queue is None or queue.loop is not asyncio.get_running_loop():
+        queue = state.write_queue = WriteQueue(services, slots)
+    return queue  # type: ignore[no-any-return]
 
 
 def writer_slots(request: Request, services: pipeline.Services) -> anyio.CapacityLimiter:

@@ -1,0 +1,61 @@
+"""SQLite's write requests, handed to its single writer thread a group at a time.
+
+SQLite runs one write transaction at a time, so its writer is the service's bottleneck.
+Handing it one request at a time cost a thread hand-over, a transaction start and a
+commit per request. Requests that arrive while the writer is busy wait here, and go
+together, in arrival order, as one transaction (`pipeline.write_together`) once the
+writer is free. Nothing waits on purpose: a request that finds the writer idle goes at
+once, alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import anyio
+
+from maxwork_leads.api import pipeline
+
+MAX_GROUP = 64  # bounds one transaction's length, and the wait of its last request
+
+
+class WriteQueue:
+    """Lives on one event loop (the server's); a new loop gets a new queue."""
+
+    def __init__(self, services: pipeline.Services, slots: anyio.CapacityLimiter) -> None:
+        self.services = services
+        self.slots = slots
+        self.loop = asyncio.get_running_loop()
+        self._waiting: list[tuple[pipeline.Job, asyncio.Future[pipeline.Answer]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def write(self, job: pipeline.Job) -> pipeline.Answer:
+        answer: asyncio.Future[pipeline.Answer] = self.loop.create_future()
+        self._waiting.append((job, answer))
+        if self._writer is None:
+            self._writer = self.loop.create_task(self._write_waiting())
+        # shield: a client that goes away must not cancel the answer of the others.
+        return await asyncio.shield(answer)
+
+    async def _write_waiting(self) -> None:
+        try:
+            while self._waiting:
+                group = self._waiting[:MAX_GROUP]
+                del self._waiting[:MAX_GROUP]
+                try:
+                    answers = await anyio.to_thread.run_sync(
+                        pipeline.write_together,
+                        self.services,
+                        [job for job, _ in group],
+                        limiter=self.slots,
+                    )
+                except BaseException as exc:
+                    for _, answer in group:
+                        if not answer.done():
+                            answer.set_exception(exc)
+                    raise
+                for (_, answer), result in zip(group, answers, strict=True):
+                    if not answer.done():
+                        answer.set_result(result)
+        finally:
+            self._writer = None

@@ -1,0 +1,83 @@
+"""Write requests taken together in one transaction answer as if each had been taken alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from maxwork_leads.api import pipeline
+from maxwork_leads.api.deps import Caller
+from maxwork_leads.api.leads import lead_work
+from maxwork_leads.app import create_app
+from maxwork_leads.db import Database
+from maxwork_leads.models import Credential, IntegrationRequest, Lead
+from tests.factories import World, lead_body, make_world
+
+
+@pytest.fixture
+def world(db: Database) -> World:
+    return make_world(db)
+
+
+@pytest.fixture
+def services(db: Database) -> pipeline.Services:
+    return create_app(db.settings).state.services  # type: ignore[no-any-return]
+
+
+def job(world: World, body: dict[str, Any], key: str | None = None) -> pipeline.Job:
+    call = Caller(world.caller.username, world.caller.token, "tests").call("leads", key)
+    return pipeline.Job(call, body, lead_work(call, body, "PT"))
+
+
+def person(world: World, n: int, **fields: Any) -> dict[str, Any]:
+    body = {"Sender_Email": f"person{n}@example.com", **fields}
+    return lead_body(Public_Reference=world.listing.public_reference, **body)
+
+
+def count(db: Database, what: Any) -> int:
+    with db.session_scope() as session:
+        return int(session.scalar(select(func.count()).select_from(what)) or 0)
+
+
+def test_each_request_of_a_group_gets_its_own_answer_and_history_entry(
+    services: pipeline.Services, db: Database, world: World
+) -> None:
+    jobs = [
+        job(world, person(world, 1)),
+        job(world, person(world, 2, Sender_Email="not an email")),
+        job(world, person(world, 3), key="key-3"),
+        job(world, person(world, 3), key="key-3"),
+        job(world, person(world, 1, Lead_Status="Contacted")),
+    ]
+    answers = pipeline.write_together(services, jobs)
+    assert [answer.status for answer in answers] == [201, 422, 201, 201, 200]
+    assert answers[3].headers.get("Idempotent-Replayed") == "true"
+    assert answers[3].body == answers[2].body
+    assert answers[4].body["Lead_Id"] == answers[0].body["Lead_Id"]
+    assert count(db, Lead) == 2
+    with db.session_scope() as session:
+        statuses = session.scalars(
+            select(IntegrationRequest.status_code).order_by(IntegrationRequest.received_at)
+        )
+        assert sorted(statuses) == [200, 201, 201, 201, 422]
+
+
+def test_a_broken_transaction_writes_every_request_again_on_its_own_and_only_once(
+    services: pipeline.Services, db: Database, world: World
+) -> None:
+    def breaks(session: Session, _credential: Credential) -> pipeline.Written:
+        session.execute(text("SELECT * FROM no_such_table"))
+        raise AssertionError("unreachable")
+
+    broken = job(world, person(world, 9))
+    jobs = [
+        job(world, person(world, 1)),
+        pipeline.Job(broken.call, broken.body, breaks),
+        job(world, person(world, 2)),
+    ]
+    answers = pipeline.write_together(services, jobs)
+    assert [answer.status for answer in answers] == [201, 500, 201]
+    assert count(db, Lead) == 2
