@@ -36,13 +36,14 @@ def table(database: str, rows: list[Row], connections: int, duration: float) -> 
     title = f"{name}: {connections} connections, {duration:g} s per measurement"
     result = Table(title=title, title_justify="left", header_style="bold")
     columns = ["scenario", "req/s", "leads/s", "DB leads/s", "p50 ms", "p90 ms", "p99 ms"]
-    columns += ["max ms", "non-2xx", "sock err", "peak RSS MiB", "DB MiB", "vs FastAPI"]
+    columns += ["max ms", "non-2xx", "sock err", "CPU ms/lead", "peak RSS MiB", "DB MiB"]
+    columns += ["vs FastAPI"]
     columns += ["vs commit"]
     for index, name in enumerate(columns):
         result.add_column(name, justify="left" if index == 0 else "right")
     for row in rows:
         if row.error:
-            result.add_row(row.label, "[red]failed[/red]", *["-"] * 12)
+            result.add_row(row.label, "[red]failed[/red]", *["-"] * (len(columns) - 2))
             continue
         result.add_row(
             row.label,
@@ -55,6 +56,7 @@ def table(database: str, rows: list[Row], connections: int, duration: float) -> 
             _num(row.max_ms, 1),
             _num(row.non_2xx),
             _num(row.socket_errors),
+            _num(row.cpu_ms_per_lead, 3),
             _num(row.peak_rss_mib),
             _num(row.db_size_mib),
             _ratio(row.vs_fastapi),

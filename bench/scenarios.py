@@ -79,6 +79,9 @@ class Row:
     non_2xx: int | None = None
     socket_errors: int | None = None
     peak_rss_mib: float | None = None
+    # Server CPU (all its processes, user + system) per lead answered while wrk ran: steadier
+    # than req/s on a noisy machine, since time spent waiting for the CPU does not count.
+    cpu_ms_per_lead: float | None = None
     db_size_mib: float | None = None
     leads_written: int | None = None
     contacts_written: int | None = None
@@ -317,6 +320,7 @@ class DatabaseRun:
         batch = scenario.batch if scenario else 1
         span = BATCH_BLOCK if batch > 1 else SCENARIO_BLOCK
         env = self._lua_env(seed, f"{key}{self.run_id}", span, extra or {})
+        cpu_before = procs.group_cpu_seconds(server.pgid)
         with procs.RssSampler(server.pgid) as rss:
             result = wrk.run(
                 self.wrk_binary,
@@ -327,7 +331,8 @@ class DatabaseRun:
                 connections=self._connections(batch),
                 timeout=BATCH_TIMEOUT if batch > 1 else SINGLE_TIMEOUT,
             )
-        return _row_from(target, key, label, result, batch, rss.peak_mib)
+        cpu = procs.group_cpu_seconds(server.pgid) - cpu_before
+        return _row_from(target, key, label, result, batch, rss.peak_mib, cpu)
 
     # -- ratios --------------------------------------------------------------------------------
 
@@ -353,7 +358,13 @@ def _describe(exc: BaseException) -> str:
 
 
 def _row_from(
-    target: Target, key: str, label: str, result: wrk.WrkResult, batch: int, peak: float
+    target: Target,
+    key: str,
+    label: str,
+    result: wrk.WrkResult,
+    batch: int,
+    peak: float,
+    cpu_seconds: float,
 ) -> Row:
     row = Row(
         target.kind,
@@ -369,6 +380,7 @@ def _row_from(
         non_2xx=result.non_2xx,
         socket_errors=sum(result.socket_errors.values()),
         peak_rss_mib=peak,
+        cpu_ms_per_lead=cpu_seconds * 1000 / (result.requests * batch) if result.requests else None,
     )
     if result.requests == 0:  # wrk prints zeros for the latency of no requests at all
         row.p50_ms = row.p90_ms = row.p99_ms = row.max_ms = None
