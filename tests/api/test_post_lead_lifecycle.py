@@ -238,6 +238,24 @@ def test_the_contact_search_profile_follows_the_qualification(
         assert contact.search_profile == {"room_min": 3}
 
 
+def test_a_contact_created_by_a_qualified_lead_gets_its_search_profile_at_once(
+    client: TestClient, db: Database, world: World
+) -> None:
+    post_lead(client, world.caller, body_for(world, Lead_Status="Contacted", Room_Min=3))
+    with db.session_scope() as session:
+        contact = session.scalars(select(Contact)).one()
+        assert contact.search_profile == {"room_min": 3}
+
+
+def test_a_contact_created_without_qualification_has_no_search_profile_in_sql(
+    client: TestClient, db: Database, world: World
+) -> None:
+    """SQL NULL, not the JSON text 'null': queries for contacts without one must find it."""
+    post_lead(client, world.caller, body_for(world, Lead_Status="Contacted"))
+    with db.session_scope() as session:
+        assert session.scalars(select(Contact).where(Contact.search_profile.is_(None))).one()
+
+
 def test_external_lead_id_finds_the_lead_even_when_the_person_changes_details(
     client: TestClient, db: Database, world: World
 ) -> None:

@@ -50,9 +50,13 @@ class WriteQueue:
                         limiter=self.slots,
                     )
                 except BaseException as exc:
-                    for _, answer in group:
+                    # Only a cancelled server or a dying interpreter gets here (the pipeline
+                    # answers every error itself): fail everyone still waiting, so that no
+                    # request waits for a writer that is gone.
+                    for _, answer in group + self._waiting:
                         if not answer.done():
                             answer.set_exception(exc)
+                    self._waiting.clear()
                     raise
                 for (_, answer), result in zip(group, answers, strict=True):
                     if not answer.done():

@@ -31,7 +31,7 @@ def link(session: Session, lead: Lead, outcome: LeadOutcome) -> None:
             name=lead.sender_name,
             phone_raw=lead.phone_raw,
         )
-        if repository.insert_checked(session, contact):
+        if repository.insert_contact(session, contact):
             operation = CREATED
         else:
             contact = repository.contact_by_key(session, key)

@@ -20,7 +20,7 @@ from sqlalchemy import insert as sql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from maxwork_leads.ids import new_id
 from maxwork_leads.leads.enums import LeadStatus
@@ -140,6 +140,42 @@ def insert_lead(session: Session, lead: Lead) -> bool:
     statement = _INSERT_LEAD[session.get_bind().dialect.name]
     # RETURNING, not the row count: drivers may report -1 for this statement.
     return session.connection().execute(statement, params).first() is not None
+
+
+def _insert_contact_statement(insert_for: Any) -> Any:
+    table = Contact.__table__
+    # search_profile is left out: a new contact has none, and a JSON column bound to None
+    # would store the JSON text 'null' instead of SQL NULL.
+    values = {key: bindparam(key, type_=table.c[key].type) for key in _CONTACT_COLUMNS}
+    return insert_for(table).values(values).on_conflict_do_nothing().returning(table.c.id)
+
+
+_CONTACT_COLUMNS = [c.key for c in Contact.__table__.columns if c.key != "search_profile"]
+_INSERT_CONTACT = {
+    "postgresql": _insert_contact_statement(postgresql_insert),
+    "sqlite": _insert_contact_statement(sqlite_insert),
+}
+
+
+def insert_contact(session: Session, contact: Contact) -> bool:
+    """A new contact as one INSERT; False when the person's contact already exists.
+
+    Like `insert_lead`: no unit of work and, on PostgreSQL, no savepoint (ON CONFLICT DO
+    NOTHING answers a lost race). The written object then joins the session as a
+    persistent row, so that later changes to it (its search profile) are saved as UPDATEs.
+    """
+    now = utcnow()
+    contact.id = contact.id or new_id()
+    contact.created_at = contact.created_at or now
+    contact.updated_at = contact.updated_at or now
+    contact.search_profile = None
+    params = {key: getattr(contact, key) for key in _CONTACT_COLUMNS}
+    statement = _INSERT_CONTACT[session.get_bind().dialect.name]
+    if session.connection().execute(statement, params).first() is None:
+        return False
+    make_transient_to_detached(contact)
+    session.add(contact)
+    return True
 
 
 def insert_leads(session: Session, leads: Sequence[Lead]) -> set[uuid.UUID]:
