@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from maxwork_leads.api import pipeline
@@ -14,6 +17,9 @@ from maxwork_leads.api.leads import lead_work
 from maxwork_leads.app import create_app
 from maxwork_leads.db import Database
 from maxwork_leads.models import Credential, IntegrationRequest, Lead
+from maxwork_leads.settings import Settings
+from tests.api.helpers import ENDPOINT
+from tests.conftest import empty_tables
 from tests.factories import World, lead_body, make_world
 
 
@@ -81,3 +87,41 @@ def test_a_broken_transaction_writes_every_request_again_on_its_own_and_only_onc
     answers = pipeline.write_together(services, jobs)
     assert [answer.status for answer in answers] == [201, 500, 201]
     assert count(db, Lead) == 2
+
+
+@pytest.fixture
+def sqlite_db(sqlite_url: str) -> Iterator[Database]:
+    database = Database(Settings(database_url=sqlite_url))
+    empty_tables(database)
+    yield database
+    empty_tables(database)
+    database.dispose()
+
+
+def test_requests_that_wait_for_the_sqlite_writer_share_a_commit(sqlite_db: Database) -> None:
+    """Twelve requests at once, over HTTP into the app: each answered, fewer commits."""
+    world = make_world(sqlite_db)
+    app = create_app(Settings(database_url=sqlite_db.settings.database_url))
+    commits: list[object] = []
+    event.listen(app.state.services.database.engine, "commit", commits.append)
+
+    async def send_all() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        ENDPOINT,
+                        params=world.caller.params(),
+                        headers=world.caller.headers(),
+                        json=person(world, n),
+                    )
+                    for n in range(12)
+                )
+            )
+
+    responses = asyncio.run(send_all())
+    assert [response.status_code for response in responses] == [201] * 12
+    assert len({response.json()["Lead_Id"] for response in responses}) == 12
+    assert count(sqlite_db, Lead) == 12
+    assert len(commits) < 12
