@@ -100,7 +100,7 @@ class Database:
     def session_scope(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises.
 
-        Callables appended to `session.info["on_commit"]` run once the commit succeeded.
+        Callbacks registered with `after_commit` run once the commit has succeeded.
         """
         session = self._sessions(info={SESSION_KEY: self.directory_cache})
         try:
