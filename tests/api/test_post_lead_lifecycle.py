@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from maxwork_leads.db import Database
-from maxwork_leads.models import Contact, Lead, LeadActivity
+from maxwork_leads.models import Contact, Lead, LeadActivity, Qualification
 from tests.api.helpers import post_lead
 from tests.factories import World, lead_body, make_listing, make_user, make_world
 
@@ -254,6 +254,19 @@ def test_a_contact_created_without_qualification_has_no_search_profile_in_sql(
     post_lead(client, world.caller, body_for(world, Lead_Status="Contacted"))
     with db.session_scope() as session:
         assert session.scalars(select(Contact).where(Contact.search_profile.is_(None))).one()
+
+
+def test_a_new_qualification_keeps_the_fields_not_sent_null_in_sql(
+    client: TestClient, db: Database, world: World
+) -> None:
+    post_lead(client, world.caller, body_for(world, Room_Min=3))
+    with db.session_scope() as session:
+        qualification = session.scalars(
+            select(Qualification).where(
+                Qualification.attributes.is_(None), Qualification.price_min.is_(None)
+            )
+        ).one()
+        assert qualification.room_min == 3
 
 
 def test_external_lead_id_finds_the_lead_even_when_the_person_changes_details(

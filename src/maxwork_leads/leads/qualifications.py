@@ -39,7 +39,7 @@ def apply(
             setattr(qualification, column, value)
     _check_ranges(qualification)
     if is_new:
-        repository.add(session, qualification)
+        repository.insert_qualification(session, qualification)
     if changed:
         changes["qualification"] = changed
     if lead.stage != Stage.QUALIFICATION.value:

@@ -257,9 +257,28 @@ def qualification_for(session: Session, lead_id: uuid.UUID) -> Qualification | N
     return session.scalar(select(Qualification).where(Qualification.lead_id == lead_id))
 
 
-def add(session: Session, row: Qualification) -> None:
-    session.add(row)
-    session.flush()
+_QUALIFICATION = Qualification.__table__
+
+
+def insert_qualification(session: Session, qualification: Qualification) -> None:
+    """A new qualification as one Core INSERT of the fields it has, instead of a flush.
+
+    Fields never set are left out, so that they are SQL NULL (a JSON column bound to None
+    would hold the JSON text 'null'). The object then joins the session as a persistent
+    row, with those fields known to be None, so reading them costs no query.
+    """
+    now = utcnow()
+    qualification.id = qualification.id or new_id()
+    qualification.created_at = qualification.created_at or now
+    qualification.updated_at = qualification.updated_at or now
+    state = qualification.__dict__
+    params = {c.key: state[c.key] for c in _QUALIFICATION.columns if state.get(c.key) is not None}
+    session.connection().execute(sql_insert(_QUALIFICATION), params)
+    for column in _QUALIFICATION.columns:
+        if column.key not in params:
+            setattr(qualification, column.key, None)
+    make_transient_to_detached(qualification)
+    session.add(qualification)
 
 
 def add_activity(session: Session, *rows: dict[str, Any]) -> None:
