@@ -164,18 +164,29 @@ def insert_contact(session: Session, contact: Contact) -> bool:
     NOTHING answers a lost race). The written object then joins the session as a
     persistent row, so that later changes to it (its search profile) are saved as UPDATEs.
     """
-    now = utcnow()
-    contact.id = contact.id or new_id()
-    contact.created_at = contact.created_at or now
-    contact.updated_at = contact.updated_at or now
+    _fill_defaults(contact)
     contact.search_profile = None
     params = {key: getattr(contact, key) for key in _CONTACT_COLUMNS}
     statement = _INSERT_CONTACT[session.get_bind().dialect.name]
     if session.connection().execute(statement, params).first() is None:
         return False
-    make_transient_to_detached(contact)
-    session.add(contact)
+    _join_as_written(session, contact)
     return True
+
+
+def _fill_defaults(row: Contact | Qualification) -> None:
+    """The column defaults a flush would have set: a Core INSERT sets none of them."""
+    now = utcnow()
+    row.id = row.id or new_id()
+    row.created_at = row.created_at or now
+    row.updated_at = row.updated_at or now
+
+
+def _join_as_written(session: Session, row: Contact | Qualification) -> None:
+    """A row a Core INSERT has just written, made a persistent object of the session:
+    later changes to it are saved as UPDATEs, and nothing is INSERTed again."""
+    make_transient_to_detached(row)
+    session.add(row)
 
 
 def insert_leads(session: Session, leads: Sequence[Lead]) -> set[uuid.UUID]:
@@ -267,18 +278,14 @@ def insert_qualification(session: Session, qualification: Qualification) -> None
     would hold the JSON text 'null'). The object then joins the session as a persistent
     row, with those fields known to be None, so reading them costs no query.
     """
-    now = utcnow()
-    qualification.id = qualification.id or new_id()
-    qualification.created_at = qualification.created_at or now
-    qualification.updated_at = qualification.updated_at or now
+    _fill_defaults(qualification)
     state = qualification.__dict__
     params = {c.key: state[c.key] for c in _QUALIFICATION.columns if state.get(c.key) is not None}
     session.connection().execute(sql_insert(_QUALIFICATION), params)
     for column in _QUALIFICATION.columns:
         if column.key not in params:
             setattr(qualification, column.key, None)
-    make_transient_to_detached(qualification)
-    session.add(qualification)
+    _join_as_written(session, qualification)
 
 
 def add_activity(session: Session, *rows: dict[str, Any]) -> None:
