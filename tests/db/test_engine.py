@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import psycopg
 import pytest
 from sqlalchemy import text
@@ -24,27 +26,26 @@ def terminate(url: str, pid: int) -> None:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
+@pytest.fixture
+def one_connection(postgresql_url: str) -> Iterator[Database]:
+    database = Database(Settings(database_url=postgresql_url, pool_size=1))
+    yield database
+    database.dispose()
+
+
 def test_an_idle_connection_the_server_closed_is_replaced_before_use(
-    postgresql_url: str, monkeypatch: pytest.MonkeyPatch
+    one_connection: Database, postgresql_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(engine, "IDLE_BEFORE_PING", 0.0)
-    database = Database(Settings(database_url=postgresql_url, pool_size=1))
-    try:
-        terminate(postgresql_url, pooled_backend(database))
-        assert pooled_backend(database) > 0
-    finally:
-        database.dispose()
+    terminate(postgresql_url, pooled_backend(one_connection))
+    assert pooled_backend(one_connection) > 0
 
 
 def test_a_connection_back_within_the_idle_time_is_used_without_a_check(
-    postgresql_url: str, monkeypatch: pytest.MonkeyPatch
+    one_connection: Database, postgresql_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No round trip on a busy pool: the price is that a connection closed under load fails."""
     monkeypatch.setattr(engine, "IDLE_BEFORE_PING", 3600.0)
-    database = Database(Settings(database_url=postgresql_url, pool_size=1))
-    try:
-        terminate(postgresql_url, pooled_backend(database))
-        with pytest.raises(OperationalError):
-            pooled_backend(database)
-    finally:
-        database.dispose()
+    terminate(postgresql_url, pooled_backend(one_connection))
+    with pytest.raises(OperationalError):
+        pooled_backend(one_connection)

@@ -209,7 +209,9 @@ def _create(
         outcome.qualification = qualifications.apply(session, lead, values, changes, new=True)
         if outcome.contact is not None:
             contacts.update_profile(outcome.contact, outcome.qualification)
-    _record(session, lead, received, "created", None, changes, lead_in.message)
+    repository.add_activity(
+        session, _activity(lead, received, "created", None, changes, lead_in.message)
+    )
     return outcome
 
 
@@ -308,23 +310,11 @@ def _update(
     lead.updated_at = utcnow()
     _stamp(session, lead)
     kind = "status_change" if "status" in changes else "enquiry"
-    _record(session, lead, received, kind, current.value, changes, lead_in.message)
+    repository.add_activity(
+        session, _activity(lead, received, kind, current.value, changes, lead_in.message)
+    )
     outcome.operation = UPDATED
     return outcome
-
-
-def _record(
-    session: Session,
-    lead: Lead,
-    received: Received,
-    kind: str,
-    status_before: str | None,
-    changes: dict[str, Any],
-    message: str,
-) -> None:
-    repository.add_activity(
-        session, _activity(lead, received, kind, status_before, changes, message)
-    )
 
 
 def _activity(
