@@ -13,14 +13,15 @@ from sqlalchemy.orm import Session
 
 from maxwork_leads.api import pipeline
 from maxwork_leads.api.deps import Caller
-from maxwork_leads.api.leads import lead_work
+from maxwork_leads.api.grouped import Job, write_together
+from maxwork_leads.api.lead_work import LeadWork
 from maxwork_leads.app import create_app
 from maxwork_leads.db import Database
 from maxwork_leads.models import Credential, IntegrationRequest, Lead
 from maxwork_leads.settings import Settings
 from tests.api.helpers import ENDPOINT
 from tests.conftest import empty_tables
-from tests.factories import World, lead_body, make_world
+from tests.factories import World, lead_body, make_credential, make_world
 
 
 @pytest.fixture
@@ -33,9 +34,9 @@ def services(db: Database) -> pipeline.Services:
     return create_app(db.settings).state.services  # type: ignore[no-any-return]
 
 
-def job(world: World, body: dict[str, Any], key: str | None = None) -> pipeline.Job:
+def job(world: World, body: dict[str, Any], key: str | None = None) -> Job:
     call = Caller(world.caller.username, world.caller.token, "tests").call("leads", key)
-    return pipeline.Job(call, body, lead_work(call, body, "PT"))
+    return Job(call, body, LeadWork(call, body, "PT"))
 
 
 def person(world: World, n: int, **fields: Any) -> dict[str, Any]:
@@ -58,7 +59,7 @@ def test_each_request_of_a_group_gets_its_own_answer_and_history_entry(
         job(world, person(world, 3), key="key-3"),
         job(world, person(world, 1, Lead_Status="Contacted")),
     ]
-    answers = pipeline.write_together(services, jobs)
+    answers = write_together(services, jobs)
     assert [answer.status for answer in answers] == [201, 422, 201, 201, 200]
     assert answers[3].headers.get("Idempotent-Replayed") == "true"
     assert answers[3].body == answers[2].body
@@ -81,11 +82,101 @@ def test_a_broken_transaction_writes_every_request_again_on_its_own_and_only_onc
     broken = job(world, person(world, 9))
     jobs = [
         job(world, person(world, 1)),
-        pipeline.Job(broken.call, broken.body, breaks),
+        Job(broken.call, broken.body, breaks),
         job(world, person(world, 2)),
     ]
-    answers = pipeline.write_together(services, jobs)
+    answers = write_together(services, jobs)
     assert [answer.status for answer in answers] == [201, 500, 201]
+    assert count(db, Lead) == 2
+
+
+def lead_inserts(db: Database) -> list[str]:
+    """Every INSERT INTO leads statement the database is sent from here on."""
+    seen: list[str] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO LEADS"):
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    return seen
+
+
+def test_new_leads_of_distinct_people_are_written_with_one_insert(
+    services: pipeline.Services, db: Database, world: World
+) -> None:
+    statements = lead_inserts(services.database)
+    answers = write_together(services, [job(world, person(world, n)) for n in range(5)])
+    assert [answer.status for answer in answers] == [201] * 5
+    assert len({answer.body["Lead_Id"] for answer in answers}) == 5
+    assert len(statements) == 1
+    with db.session_scope() as session:
+        recorded = session.execute(select(IntegrationRequest.lead_id, IntegrationRequest.outcome))
+        assert sorted((str(lead), outcome) for lead, outcome in recorded) == sorted(
+            (answer.body["Lead_Id"], "created") for answer in answers
+        )
+
+
+def test_a_person_with_an_open_lead_is_answered_on_it_and_the_others_are_created(
+    services: pipeline.Services, db: Database, world: World
+) -> None:
+    first = write_together(services, [job(world, person(world, 1))])[0]
+    again = person(world, 1, Message="Can I visit on Saturday?")
+    answers = write_together(
+        services, [job(world, person(world, n)) for n in (2, 3)] + [job(world, again)]
+    )
+    assert [answer.status for answer in answers] == [201, 201, 200]
+    assert answers[2].body["Lead_Id"] == first.body["Lead_Id"]
+    assert count(db, Lead) == 3
+
+
+def test_an_idempotent_request_keeps_its_key_and_its_person_is_not_created_twice(
+    services: pipeline.Services, db: Database, world: World
+) -> None:
+    jobs = [
+        job(world, person(world, 1), key="key-1"),
+        job(world, person(world, 2)),
+        job(world, person(world, 3)),
+        job(world, person(world, 4), key="key-4"),
+        job(world, person(world, 4)),
+    ]
+    answers = write_together(services, jobs)
+    assert [answer.status for answer in answers] == [201, 201, 201, 201, 200]
+    assert answers[4].body["Lead_Id"] == answers[3].body["Lead_Id"]
+    replay = write_together(services, [job(world, person(world, 1), key="key-1")])[0]
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    assert replay.body == answers[0].body
+    assert count(db, Lead) == 4
+
+
+def test_external_ids_are_per_integrator_within_a_group(
+    services: pipeline.Services, db: Database, world: World
+) -> None:
+    other = make_credential(db, agency=world.agency)
+    mine = person(world, 1, External_LeadId="P-1")
+    theirs = person(world, 2, External_LeadId="P-1")
+    mine_again = person(world, 3, External_LeadId="P-1")
+    call = Caller(other.username, other.token, "tests").call("leads")
+    answers = write_together(
+        services,
+        [job(world, mine), Job(call, theirs, LeadWork(call, theirs, "PT")), job(world, mine_again)],
+    )
+    assert [answer.status for answer in answers] == [201, 201, 200]
+    assert answers[2].body["Lead_Id"] == answers[0].body["Lead_Id"]
+    assert answers[1].body["Lead_Id"] != answers[0].body["Lead_Id"]
+    assert count(db, Lead) == 2
+
+
+def test_a_rate_limited_request_of_a_group_is_refused_and_writes_nothing(
+    db: Database, world: World
+) -> None:
+    settings = db.settings.model_copy(
+        update={"rate_limit_per_second": 0.001, "rate_limit_burst": 2}
+    )
+    services = create_app(settings).state.services
+    answers = write_together(services, [job(world, person(world, n)) for n in range(3)])
+    assert [answer.status for answer in answers] == [201, 201, 429]
+    assert answers[0].headers["RateLimit-Remaining"] == "1"
     assert count(db, Lead) == 2
 
 

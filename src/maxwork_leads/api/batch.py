@@ -17,8 +17,9 @@ from maxwork_leads.api.deps import (
     ServicesDep,
 )
 from maxwork_leads.api.errors import ErrorDetail, error_body, responses
-from maxwork_leads.api.leads import parse_lead, to_wire
-from maxwork_leads.api.respond import Work, take_write
+from maxwork_leads.api.lead_work import parse_lead, to_wire
+from maxwork_leads.api.pipeline import Work
+from maxwork_leads.api.respond import take_write
 from maxwork_leads.errors import AppError, ValidationFailed
 from maxwork_leads.integration import history, scrub
 from maxwork_leads.leads import batch

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from maxwork_leads import wire_examples as wire
@@ -21,14 +20,12 @@ from maxwork_leads.api.errors import (
     INVALID_PARAMETER,
     INVALID_PARAMETER_OR_CURSOR,
     responses,
-    validation_failed,
 )
-from maxwork_leads.api.respond import Work, respond, take_write
-from maxwork_leads.errors import ValidationFailed
-from maxwork_leads.integration import history, scrub
+from maxwork_leads.api.lead_work import LeadWork
+from maxwork_leads.api.pipeline import Work
+from maxwork_leads.api.respond import respond, take_write
 from maxwork_leads.leads import lookup
-from maxwork_leads.leads import service as leads
-from maxwork_leads.leads.schemas import AgentOut, LeadIn, LeadOut
+from maxwork_leads.leads.schemas import LeadOut
 from maxwork_leads.leads.views import LeadPage, LeadView
 from maxwork_leads.models import Credential
 
@@ -80,65 +77,9 @@ async def post_lead(
     region = services.settings.default_region
 
     def work_for(body: Any) -> Work:
-        return lead_work(call, body, region)
+        return LeadWork(call, body, region)
 
     return await take_write(request, services, call, services.settings.max_body_bytes, work_for)
-
-
-def lead_work(call: pipeline.Call, body: Any, region: str) -> Work:
-    """What the endpoint does with one parsed body, once the pipeline has a transaction."""
-
-    def work(session: Session, credential: Credential) -> pipeline.Written:
-        lead_in = parse_lead(body, region)
-        payload = scrub.payload(body, call.token)
-        received = leads.Received(credential, call.user_agent, payload)
-        outcome = leads.ingest(session, lead_in, received, region=region)
-        return written(outcome, lead_in, scrub.body_text(body, call.token))
-
-    return work
-
-
-def parse_lead(body: Any, region: str) -> LeadIn:
-    """The validated lead, or ValidationFailed naming each bad field."""
-    if not isinstance(body, dict):
-        raise ValidationFailed.on("body", "must be a JSON object")
-    try:
-        return LeadIn.model_validate(body, context={"region": region})
-    except ValidationError as exc:
-        raise validation_failed(exc) from None
-
-
-def written(
-    outcome: leads.LeadOutcome, lead_in: LeadIn, body_text: str, index: int | None = None
-) -> pipeline.Written:
-    """The answer for one applied lead, and its history entry."""
-    status = 201 if outcome.operation == leads.CREATED else 200
-    entry = history.Entry(
-        status,
-        outcome.operation,
-        lead_id=outcome.lead.id,
-        external_id=lead_in.external_id,
-        body=body_text,
-        batch_index=index,
-    )
-    return pipeline.Written(pipeline.Answer(status, to_wire(outcome)), [entry])
-
-
-def to_wire(outcome: leads.LeadOutcome) -> dict[str, Any]:
-    lead = outcome.lead
-    return LeadOut(
-        lead_id=lead.id,
-        external_id=lead.external_id,
-        lead_status=lead.status,
-        stage=lead.stage,
-        contact_id=lead.contact_id,
-        qualification_id=outcome.qualification.id if outcome.qualification else None,
-        agent=AgentOut(id=outcome.agent.id, username=outcome.agent.username),
-        public_reference=lead.public_reference,
-        operation=outcome.operation,
-        contact_operation=outcome.contact_operation,
-        warnings=outcome.warnings,
-    ).model_dump(mode="json")
 
 
 @router.get(

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from maxwork_leads.api.errors import error_body, error_headers
 from maxwork_leads.credentials import service as credentials
 from maxwork_leads.db import Database
-from maxwork_leads.db.engine import ON_COMMIT
 from maxwork_leads.errors import AppError, InternalError
 from maxwork_leads.integration import history, idempotency, scrub
 from maxwork_leads.integration.ratelimit import Limiter, RateLimited
@@ -76,9 +75,10 @@ def error_answer(exc: AppError, headers: dict[str, str] | None = None) -> Answer
     )
 
 
-def authorize(
-    services: Services, session: Session, call: Call
-) -> tuple[Credential, dict[str, str]]:
+Admission = tuple[Credential, dict[str, str]]
+
+
+def authorize(services: Services, session: Session, call: Call) -> Admission:
     """The caller's credential and its rate-limit headers; Unauthorized or RateLimited."""
     credential = credentials.authenticate(session, username=call.username, token=call.token)
     decision = services.limiter.check(str(credential.id), credential.rate_limit)
@@ -110,11 +110,14 @@ class Written:
     entries: list[history.Entry]
 
 
+Work = Callable[[Session, Credential], Written]
+
+
 def write(
     services: Services,
     call: Call,
     body: Any,
-    work: Callable[[Session, Credential], Written],
+    work: Work,
 ) -> Answer:
     """An authenticated, rate-limited, idempotent write, recorded in the history.
 
@@ -132,7 +135,7 @@ def write(
                     raise
                 log.warning("retrying %s after %s", call.endpoint, type(exc.orig).__name__)
         raise AssertionError("unreachable")
-    except _Refused as refused:
+    except Refused as refused:
         answer, failure, credential_id = refused.answer, refused.failure, refused.credential_id
     except Exception:
         log.exception("unhandled error on %s", call.endpoint)
@@ -162,7 +165,9 @@ def _is_transient(exc: DBAPIError) -> bool:
     )
 
 
-class _Refused(Exception):
+class Refused(Exception):
+    """A write that must not stand: roll it back, record `failure`, answer `answer`."""
+
     def __init__(self, answer: Answer, failure: AppError, credential_id: Any) -> None:
         self.answer, self.failure, self.credential_id = answer, failure, credential_id
 
@@ -171,24 +176,41 @@ def _write_once(
     services: Services,
     call: Call,
     body: Any,
-    work: Callable[[Session, Credential], Written],
+    work: Work,
 ) -> Answer:
     with services.database.session_scope() as session:
-        return _apply(services, session, call, body, work)
+        return apply_write(services, session, call, body, work)
 
 
-def _apply(
+def admit(services: Services, session: Session, call: Call) -> Admission | AppError:
+    """`authorize`, with its refusal as a value: for a caller that admits several requests
+    first and applies them after (`apply_write`'s `admission`)."""
+    try:
+        return authorize(services, session, call)
+    except AppError as exc:
+        return exc
+
+
+def apply_write(
     services: Services,
     session: Session,
     call: Call,
     body: Any,
-    work: Callable[[Session, Credential], Written],
+    work: Work,
+    admission: Admission | AppError | None = None,
 ) -> Answer:
-    """One write request inside the caller's transaction; _Refused when it must not stand."""
+    """One write request inside the caller's transaction; Refused when it must not stand.
+
+    `admission`: what `admit` said about this call, when the caller has already asked.
+    """
     headers: dict[str, str] = {}
     credential_id = None
     try:
-        credential, headers = authorize(services, session, call)
+        if admission is None:
+            admission = authorize(services, session, call)
+        if isinstance(admission, AppError):
+            raise admission
+        credential, headers = admission
         credential_id = credential.id
         key_row = None
         if call.idempotency_key is not None:
@@ -217,59 +239,9 @@ def _apply(
         history.record(session, call.origin(), credential.id, written.entries)
         return written.answer
     except RateLimited as exc:
-        raise _Refused(error_answer(exc, exc.decision.headers()), exc, credential_id) from None
+        raise Refused(error_answer(exc, exc.decision.headers()), exc, credential_id) from None
     except AppError as exc:
-        raise _Refused(error_answer(exc, headers), exc, credential_id) from None
-
-
-@dataclass(frozen=True)
-class Job:
-    """One write request waiting for its turn: what `write` takes, as one value."""
-
-    call: Call
-    body: Any
-    work: Callable[[Session, Credential], Written]
-
-
-def write_together(services: Services, jobs: list[Job]) -> list[Answer]:
-    """Several write requests in one transaction, each in a savepoint of its own.
-
-    For SQLite, which writes one transaction at a time: one commit, one epoch read and
-    one trip to the writer thread serve the whole group, instead of one each. Every
-    request is applied, refused or recorded exactly as `write` would, in arrival order,
-    so each sees the ones before it as if they had committed first; every answer waits
-    for the shared commit, so a 2xx still means committed. If that commit fails, nothing
-    of the group was kept, and each request is written again on its own.
-    """
-    if len(jobs) == 1:
-        return [write(services, jobs[0].call, jobs[0].body, jobs[0].work)]
-    try:
-        with services.database.session_scope() as session:
-            return [_apply_in_savepoint(services, session, job) for job in jobs]
-    except Exception:
-        log.exception("a group of %d writes failed; writing each on its own", len(jobs))
-        return [write(services, job.call, job.body, job.work) for job in jobs]
-
-
-def _apply_in_savepoint(services: Services, session: Session, job: Job) -> Answer:
-    callbacks = session.info.setdefault(ON_COMMIT, [])
-    kept = len(callbacks)
-    credential_id = None
-    try:
-        with session.begin_nested():
-            return _apply(services, session, job.call, job.body, job.work)
-    except _Refused as refused:
-        answer, failure, credential_id = refused.answer, refused.failure, refused.credential_id
-    except SQLAlchemyError:
-        raise  # the transaction itself may be broken: the whole group is written again
-    except Exception:
-        log.exception("unhandled error on %s", job.call.endpoint)
-        failure = InternalError("internal error; it has been logged")
-        answer = error_answer(failure)
-    del callbacks[kept:]  # what the rolled-back request meant to do after commit
-    entry = failure_entry(job.call, failure, job.body)
-    history.record(session, job.call.origin(), credential_id, [entry])
-    return answer
+        raise Refused(error_answer(exc, headers), exc, credential_id) from None
 
 
 def refuse(services: Services, call: Call, failure: AppError, body_text: str | None) -> Answer:

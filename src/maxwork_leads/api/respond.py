@@ -10,14 +10,12 @@ import anyio
 import orjson
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from maxwork_leads.api import pipeline
 from maxwork_leads.api.deps import BodyRefused, read_json
+from maxwork_leads.api.grouped import Job
+from maxwork_leads.api.pipeline import Work
 from maxwork_leads.api.write_queue import WriteQueue
-from maxwork_leads.models import Credential
-
-Work = Callable[[Session, Credential], pipeline.Written]
 
 
 def respond(answer: pipeline.Answer) -> Response:
@@ -50,7 +48,7 @@ async def take_write(
         return respond(answer)
     if services.settings.is_sqlite and services.settings.writer_threads == 1:
         queue = write_queue(request, services, slots)
-        answer = await queue.write(pipeline.Job(call, body, work_for(body)))
+        answer = await queue.write(Job(call, body, work_for(body)))
     else:
         answer = await anyio.to_thread.run_sync(
             pipeline.write, services, call, body, work_for(body), limiter=slots

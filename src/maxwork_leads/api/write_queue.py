@@ -3,7 +3,7 @@
 SQLite runs one write transaction at a time, so its writer is the service's bottleneck.
 Handing it one request at a time cost a thread hand-over, a transaction start and a
 commit per request. Requests that arrive while the writer is busy wait here, and go
-together, in arrival order, as one transaction (`pipeline.write_together`) once the
+together, in arrival order, as one transaction (`grouped.write_together`) once the
 writer is free. Nothing waits on purpose: a request that finds the writer idle goes at
 once, alone.
 """
@@ -14,7 +14,7 @@ import asyncio
 
 import anyio
 
-from maxwork_leads.api import pipeline
+from maxwork_leads.api import grouped, pipeline
 
 MAX_GROUP = 64  # bounds one transaction's length, and the wait of its last request
 
@@ -26,10 +26,10 @@ class WriteQueue:
         self.services = services
         self.slots = slots
         self.loop = asyncio.get_running_loop()
-        self._waiting: list[tuple[pipeline.Job, asyncio.Future[pipeline.Answer]]] = []
+        self._waiting: list[tuple[grouped.Job, asyncio.Future[pipeline.Answer]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def write(self, job: pipeline.Job) -> pipeline.Answer:
+    async def write(self, job: grouped.Job) -> pipeline.Answer:
         answer: asyncio.Future[pipeline.Answer] = self.loop.create_future()
         self._waiting.append((job, answer))
         if self._writer is None:
@@ -44,7 +44,7 @@ class WriteQueue:
                 del self._waiting[:MAX_GROUP]
                 try:
                     answers = await anyio.to_thread.run_sync(
-                        pipeline.write_together,
+                        grouped.write_together,
                         self.services,
                         [job for job, _ in group],
                         limiter=self.slots,

@@ -51,6 +51,13 @@ def record(
     Unproven requests keep the username they claimed, for operators, but stay out of that
     integrator's own history: anyone could otherwise write into it.
     """
+    record_many(session, [(origin, credential_id, entries)])
+
+
+def record_many(
+    session: Session, requests: list[tuple[Origin, uuid.UUID | None, list[Entry]]]
+) -> None:
+    """`record` for several requests, with one INSERT."""
     repository.add_requests(
         session,
         [
@@ -71,6 +78,7 @@ def record(
                 external_id=entry.external_id,
                 body=entry.body,
             )
+            for origin, credential_id, entries in requests
             for entry in entries
         ],
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -33,7 +35,7 @@ def ingest_batch(
     Preparing every item first lets the batch take all its locks at once in ascending
     order, like a single request does, so concurrent batches cannot deadlock. New leads
     that touch nothing else in the batch or the database are then written together
-    (`_create_together`); every other item is applied alone, in order, in its own savepoint.
+    (`create_independent`); every other item is applied alone, in order, in its own savepoint.
     """
     prepared: list[service.Prepared | AppError] = []
     for item in items:
@@ -47,11 +49,12 @@ def ingest_batch(
             prepared.append(exc)
     locks = [lock for p in prepared if not isinstance(p, AppError) for lock in p.locks]
     repository.lock_keys(session, locks)
-    done = _create_together(session, prepared, received)
+    writable = [None if isinstance(p, AppError) else p for p in prepared]
+    done = create_independent(session, writable, received)
     results = []
     for index, item in enumerate(prepared):
         if index in done:
-            results.append(done[index])
+            results.append(ItemResult(index, outcome=done[index]))
         elif isinstance(item, AppError):
             results.append(ItemResult(index, error=item))
         else:
@@ -70,45 +73,72 @@ def _apply_alone(
     return ItemResult(index, outcome=outcome)
 
 
-def _create_together(
-    session: Session, prepared: list[service.Prepared | AppError], received: list[service.Received]
-) -> dict[int, ItemResult]:
-    """The items that only create a lead, written with one INSERT: their results by index.
+def create_independent(
+    session: Session,
+    prepared: Sequence[service.Prepared | None],
+    received: Sequence[service.Received | None],
+    *,
+    counted_only: Collection[int] = (),
+) -> dict[int, service.LeadOutcome]:
+    """The items that only create a lead, written with one INSERT: their outcomes by index.
 
-    An item qualifies when `service.creates_alone` accepts it, no other item of the batch
-    shares its lead, contact or External_LeadId, and the database (read under the batch's
-    locks) has no lead for it yet. Then applying it alone, in order, would create exactly
-    this lead, whatever the other items do; so the order of writing does not matter.
+    `prepared` holds every item that may write (None for one that cannot: it failed before
+    touching anything). An item is written here, unless it is `counted_only` (its keys
+    still count), when `service.creates_alone` accepts it, no other item shares its lead,
+    contact or External_LeadId, and the database (read under the caller's locks) has no
+    lead for it yet. Then applying it alone, in order, would create exactly this lead,
+    whatever the other items do; so the order of writing does not matter. Every other
+    item is left for the caller to apply.
     """
-    valid = [(i, p) for i, p in enumerate(prepared) if not isinstance(p, AppError)]
-    shared = Counter(key for _, p in valid for key in _keys(p))
+    valid = [
+        (index, item, person)
+        for index, (item, person) in enumerate(zip(prepared, received, strict=True))
+        if item is not None and person is not None
+    ]
+    shared = Counter(key for _, item, person in valid for key in _keys(item, person))
     candidates = [
-        (index, item)
-        for index, item in valid
-        if service.creates_alone(item) and all(shared[k] == 1 for k in _keys(item))
+        (index, item, person)
+        for index, item, person in valid
+        if index not in counted_only
+        and service.creates_alone(item)
+        and all(shared[key] == 1 for key in _keys(item, person))
     ]
     if len(candidates) < 2:
         return {}
-    taken = repository.open_lead_keys(session, [item.key for _, item in candidates])
-    external = [item.lead_in.external_id for _, item in candidates if item.lead_in.external_id]
-    used = repository.existing_external_ids(session, received[0].credential.id, external)
+    taken = repository.open_lead_keys(session, [item.key for _, item, _ in candidates])
+    used = _used_external_ids(session, [(item, person) for _, item, person in candidates])
     fresh = [
-        (index, item)
-        for index, item in candidates
-        if item.key not in taken and item.lead_in.external_id not in used
+        (index, item, person)
+        for index, item, person in candidates
+        if item.key not in taken and (person.credential.id, item.lead_in.external_id) not in used
     ]
-    outcomes = service.create_together(session, [(item, received[i]) for i, item in fresh])
+    outcomes = service.create_together(session, [(item, person) for _, item, person in fresh])
     return {
-        index: ItemResult(index, outcome=outcome)
-        for (index, _), outcome in zip(fresh, outcomes, strict=True)
+        index: outcome
+        for (index, _, _), outcome in zip(fresh, outcomes, strict=True)
         if outcome is not None
     }
 
 
-def _keys(item: service.Prepared) -> list[object]:
-    """What makes two items of a batch depend on each other: the same lead, contact or ID."""
+def _used_external_ids(
+    session: Session, items: list[tuple[service.Prepared, service.Received]]
+) -> set[tuple[uuid.UUID, str]]:
+    """(credential ID, External_LeadId) pairs already taken: one query per credential."""
+    wanted: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for item, person in items:
+        if item.lead_in.external_id is not None:
+            wanted[person.credential.id].append(item.lead_in.external_id)
+    return {
+        (credential_id, external_id)
+        for credential_id, external_ids in wanted.items()
+        for external_id in repository.existing_external_ids(session, credential_id, external_ids)
+    }
+
+
+def _keys(item: service.Prepared, person: service.Received) -> list[object]:
+    """What makes two items depend on each other: the same lead, contact or ID."""
     key = item.key
     keys: list[object] = [key, ("contact", key.agent_id, key.phone_key, key.email)]
     if item.lead_in.external_id is not None:
-        keys.append(("external", item.lead_in.external_id))
+        keys.append(("external", person.credential.id, item.lead_in.external_id))
     return keys

@@ -1,0 +1,136 @@
+"""Write requests that waited for SQLite's writer, written as one transaction.
+
+Each request is answered exactly as `pipeline.write` would answer it alone, in arrival
+order. New leads that touch nothing else in the group or the database are written the
+way a batch writes them (`batch.create_independent`): one look-up and one INSERT per
+table for all of them, instead of a savepoint and a handful of statements each.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from maxwork_leads.api import pipeline
+from maxwork_leads.api.lead_work import LeadWork, parse_lead, written
+from maxwork_leads.db.engine import ON_COMMIT
+from maxwork_leads.errors import AppError, InternalError
+from maxwork_leads.integration import history, scrub
+from maxwork_leads.leads import batch
+from maxwork_leads.leads import service as leads
+from maxwork_leads.leads.schemas import LeadIn
+
+log = logging.getLogger("maxwork_leads.api")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One write request waiting for its turn: what `pipeline.write` takes, as one value."""
+
+    call: pipeline.Call
+    body: Any
+    work: pipeline.Work
+
+
+def write_together(services: pipeline.Services, jobs: list[Job]) -> list[pipeline.Answer]:
+    """Several write requests in one transaction; one answer each, in order.
+
+    For SQLite, which writes one transaction at a time: one commit, one epoch read and
+    one trip to the writer thread serve the whole group, instead of one each. Every
+    request is admitted (authenticated, rate-limited) in arrival order; the new leads
+    that can be written together are; every other request is applied, refused or
+    recorded in a savepoint of its own, in arrival order, so each sees the ones before
+    it as if they had committed first. Every answer waits for the shared commit, so a
+    2xx still means committed. If that commit fails, nothing of the group was kept, and
+    each request is written again on its own.
+    """
+    if len(jobs) == 1:
+        return [pipeline.write(services, jobs[0].call, jobs[0].body, jobs[0].work)]
+    try:
+        with services.database.session_scope() as session:
+            admissions = [pipeline.admit(services, session, job.call) for job in jobs]
+            done = _create_together(session, jobs, admissions)
+            return [
+                done[index]
+                if index in done
+                else _apply_in_savepoint(services, session, job, admissions[index])
+                for index, job in enumerate(jobs)
+            ]
+    except Exception:
+        log.exception("a group of %d writes failed; writing each on its own", len(jobs))
+        return [pipeline.write(services, job.call, job.body, job.work) for job in jobs]
+
+
+def _create_together(
+    session: Session, jobs: list[Job], admissions: list[pipeline.Admission | AppError]
+) -> dict[int, pipeline.Answer]:
+    """The answers of the requests whose new lead was written together, by index.
+
+    Only for a group of single-lead requests: what any other request writes is not known
+    before it runs, so it could share a lead with one of them. A request with an
+    Idempotency-Key is applied alone, but its lead still counts.
+    """
+    works = [job.work for job in jobs]
+    if not all(isinstance(work, LeadWork) for work in works):
+        return {}
+    parsed: list[LeadIn | None] = []
+    prepared: list[leads.Prepared | None] = []
+    received: list[leads.Received | None] = []
+    for work, admission in zip(works, admissions, strict=True):
+        assert isinstance(work, LeadWork)
+        lead_in = item = person = None
+        if not isinstance(admission, AppError):
+            credential = admission[0]
+            try:
+                lead_in = parse_lead(work.body, work.region)
+                item = leads.prepare(session, lead_in, credential, region=work.region)
+                person = work.received(credential)
+            except AppError:
+                pass  # refused again, and recorded, when applied alone
+        parsed.append(lead_in)
+        prepared.append(item)
+        received.append(person)
+    keyed = {index for index, job in enumerate(jobs) if job.call.idempotency_key is not None}
+    outcomes = batch.create_independent(session, prepared, received, counted_only=keyed)
+    answers: dict[int, pipeline.Answer] = {}
+    records: list[tuple[history.Origin, Any, list[history.Entry]]] = []
+    for index, outcome in outcomes.items():
+        job, lead_in, admission = jobs[index], parsed[index], admissions[index]
+        assert lead_in is not None and not isinstance(admission, AppError)
+        credential, headers = admission
+        result = written(outcome, lead_in, scrub.body_text(job.body, job.call.token))
+        result.answer.headers.update(headers)
+        answers[index] = result.answer
+        records.append((job.call.origin(), credential.id, result.entries))
+    history.record_many(session, records)
+    return answers
+
+
+def _apply_in_savepoint(
+    services: pipeline.Services,
+    session: Session,
+    job: Job,
+    admission: pipeline.Admission | AppError,
+) -> pipeline.Answer:
+    callbacks = session.info.setdefault(ON_COMMIT, [])
+    kept = len(callbacks)
+    credential_id = None
+    try:
+        with session.begin_nested():
+            return pipeline.apply_write(services, session, job.call, job.body, job.work, admission)
+    except pipeline.Refused as refused:
+        answer, failure, credential_id = refused.answer, refused.failure, refused.credential_id
+    except SQLAlchemyError:
+        raise  # the transaction itself may be broken: the whole group is written again
+    except Exception:
+        log.exception("unhandled error on %s", job.call.endpoint)
+        failure = InternalError("internal error; it has been logged")
+        answer = pipeline.error_answer(failure)
+    del callbacks[kept:]  # what the rolled-back request meant to do after commit
+    entry = pipeline.failure_entry(job.call, failure, job.body)
+    history.record(session, job.call.origin(), credential_id, [entry])
+    return answer
