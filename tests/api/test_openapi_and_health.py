@@ -31,6 +31,18 @@ def test_openapi_documents_the_lead_body_and_every_error(client: TestClient) -> 
     assert "1 = Buyer, 2 = Seller" in body["properties"]["LeadType_Id"]["description"]
 
 
+def test_every_integrator_route_documents_how_to_send_the_credential(client: TestClient) -> None:
+    """The credential is read from the request by hand; the document must still say how."""
+    document = client.get("/openapi.json").json()
+    for path, methods in document["paths"].items():
+        if not path.startswith("/listingexport/"):
+            continue
+        for method, operation in methods.items():
+            names = {(p["in"], p["name"]) for p in operation.get("parameters", [])}
+            assert {("query", "token"), ("header", "user"), ("header", "authorization")} <= names
+            assert (("header", "Idempotency-Key") in names) == (method == "post"), path
+
+
 def test_readyz_is_503_when_the_database_is_unreachable() -> None:
     settings = Settings(database_url="postgresql://nobody@127.0.0.1:1/none")
     with TestClient(create_app(settings)) as client:

@@ -13,8 +13,8 @@ from maxwork_leads import wire_examples as wire
 from maxwork_leads.api import pipeline
 from maxwork_leads.api.deps import (
     CallerDep,
-    IdempotencyKeyHeader,
     ServicesDep,
+    documented,
 )
 from maxwork_leads.api.errors import ErrorDetail, error_body, responses
 from maxwork_leads.api.lead_work import parse_lead, to_wire
@@ -125,15 +125,14 @@ BATCH_BODY = {
             },
         ),
     },
-    openapi_extra=BATCH_BODY,
+    openapi_extra={**BATCH_BODY, **documented(idempotent=True)},
 )
 async def post_batch(
     request: Request,
     caller: CallerDep,
     services: ServicesDep,
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
-    call = caller.call("leads/batch", idempotency_key)
+    call = caller.call("leads/batch", caller.idempotency_key)
     region = services.settings.default_region
 
     def work_for(body: Any) -> Work:

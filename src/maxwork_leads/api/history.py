@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from maxwork_leads import wire_examples as wire
 from maxwork_leads.api import pipeline
-from maxwork_leads.api.deps import CallerDep, QueryTime, ServicesDep
+from maxwork_leads.api.deps import CallerDep, QueryTime, ServicesDep, documented
 from maxwork_leads.api.errors import INVALID_PARAMETER_OR_CURSOR, responses
 from maxwork_leads.api.respond import respond
 from maxwork_leads.integration import history
@@ -32,6 +32,7 @@ router = APIRouter(tags=["Integration history"])
         200: {"description": "A page of the history, newest first."},
         **responses(401, 422, 429, text={422: INVALID_PARAMETER_OR_CURSOR}),
     },
+    openapi_extra=documented(),
 )
 def get_history(
     caller: CallerDep,

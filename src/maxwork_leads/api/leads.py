@@ -12,9 +12,9 @@ from maxwork_leads import wire_examples as wire
 from maxwork_leads.api import pipeline
 from maxwork_leads.api.deps import (
     CallerDep,
-    IdempotencyKeyHeader,
     QueryTime,
     ServicesDep,
+    documented,
 )
 from maxwork_leads.api.errors import (
     INVALID_PARAMETER,
@@ -65,15 +65,14 @@ LEAD_BODY = {
         201: {"model": LeadOut, "description": "A lead was created."},
         **responses(400, 401, 403, 409, 413, 415, 422, 429),
     },
-    openapi_extra=LEAD_BODY,
+    openapi_extra={**LEAD_BODY, **documented(idempotent=True)},
 )
 async def post_lead(
     request: Request,
     caller: CallerDep,
     services: ServicesDep,
-    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
-    call = caller.call("leads", idempotency_key)
+    call = caller.call("leads", caller.idempotency_key)
     region = services.settings.default_region
 
     def work_for(body: Any) -> Work:
@@ -92,6 +91,7 @@ async def post_lead(
         200: {"description": "The lead."},
         **responses(401, 404, 422, 429, text={422: INVALID_PARAMETER}),
     },
+    openapi_extra=documented(),
 )
 def get_lead(
     lead_id: Annotated[
@@ -123,6 +123,7 @@ def get_lead(
         200: {"description": "With `External_LeadId`, the lead; otherwise a page of the feed."},
         **responses(401, 404, 422, 429, text={422: INVALID_PARAMETER_OR_CURSOR}),
     },
+    openapi_extra=documented(),
 )
 def list_leads(
     caller: CallerDep,
