@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         description="Threads per process that run lead writes; default 1 on SQLite (one "
         "writer at a time), the pool size on PostgreSQL.",
     )
+    group_writes: bool = Field(
+        True,
+        description="Write single-lead requests that arrive while the process's writer is "
+        "busy together, in one transaction (all writes on SQLite with one writer thread).",
+    )
     rate_limit_per_second: float = Field(
         20, ge=0, description="Requests per second per credential; 0 turns limiting off."
     )
@@ -79,6 +84,18 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def groups_writes(self, *, single_lead: bool) -> bool:
+        """Whether a write goes through the process's write queue (`api/write_queue.py`).
+
+        SQLite with one writer thread: every write, since they run one at a time anyway.
+        PostgreSQL: single-lead requests only; a batch is already one transaction.
+        """
+        if not self.group_writes:
+            return False
+        if self.is_sqlite:
+            return self.writer_threads == 1
+        return single_lead
 
     @property
     def writer_threads(self) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,7 +19,6 @@ from maxwork_leads.db import Database
 from maxwork_leads.models import Credential, IntegrationRequest, Lead
 from maxwork_leads.settings import Settings
 from tests.api.helpers import ENDPOINT
-from tests.conftest import empty_tables
 from tests.factories import World, lead_body, make_credential, make_world
 
 
@@ -180,19 +178,10 @@ def test_a_rate_limited_request_of_a_group_is_refused_and_writes_nothing(
     assert count(db, Lead) == 2
 
 
-@pytest.fixture
-def sqlite_db(sqlite_url: str) -> Iterator[Database]:
-    database = Database(Settings(database_url=sqlite_url))
-    empty_tables(database)
-    yield database
-    empty_tables(database)
-    database.dispose()
-
-
-def test_requests_that_wait_for_the_sqlite_writer_share_a_commit(sqlite_db: Database) -> None:
-    """Twelve requests at once, over HTTP into the app: each answered, fewer commits."""
-    world = make_world(sqlite_db)
-    app = create_app(Settings(database_url=sqlite_db.settings.database_url))
+def send_twelve_at_once(db: Database, settings: Settings) -> list[object]:
+    """Twelve requests at once, over HTTP into the app: each answered; the commits made."""
+    world = make_world(db)
+    app = create_app(settings)
     commits: list[object] = []
     event.listen(app.state.services.database.engine, "commit", commits.append)
 
@@ -214,5 +203,15 @@ def test_requests_that_wait_for_the_sqlite_writer_share_a_commit(sqlite_db: Data
     responses = asyncio.run(send_all())
     assert [response.status_code for response in responses] == [201] * 12
     assert len({response.json()["Lead_Id"] for response in responses}) == 12
-    assert count(sqlite_db, Lead) == 12
+    assert count(db, Lead) == 12
+    return commits
+
+
+def test_requests_that_wait_for_the_writer_share_a_commit(db: Database) -> None:
+    commits = send_twelve_at_once(db, Settings(database_url=db.settings.database_url))
     assert len(commits) < 12
+
+
+def test_with_grouping_off_every_request_commits_on_its_own(db: Database) -> None:
+    settings = Settings(database_url=db.settings.database_url, group_writes=False)
+    assert len(send_twelve_at_once(db, settings)) == 12

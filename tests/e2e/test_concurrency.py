@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from maxwork_leads.db import Database
 from maxwork_leads.models import Contact, Lead, LeadActivity
@@ -151,3 +151,54 @@ def test_batches_with_the_same_people_in_opposite_orders_never_deadlock_or_dupli
     assert all(r.json()["Failed"] == 0 for r in responses)
     assert sum(r.json()["Created"] for r in responses) == 40
     assert counts(pg_db)[:2] == (40, 40)
+
+
+def deadlocks(db: Database) -> int:
+    with db.session_scope() as session:
+        found = session.scalar(
+            text("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+        )
+        return int(found or 0)
+
+
+def test_single_requests_for_the_same_people_in_two_processes_never_deadlock(
+    pg_db: Database, postgresql_url: str
+) -> None:
+    """Each process writes the requests that wait for it as one group; groups with the same
+    people in opposite orders must take their locks so that neither waits for the other."""
+    world = make_world(pg_db)
+    people = [
+        lead_body(
+            Public_Reference=world.listing.public_reference,
+            Sender_Email=f"p{n}@example.com",
+            Lead_Status=("New", "Contacted")[n % 2],
+        )
+        for n in range(24)
+    ]
+    orders = [people, list(reversed(people))] * 2
+    before = deadlocks(pg_db)
+    with running_server(postgresql_url, workers=2, env=UNLIMITED) as server:
+        barrier = threading.Barrier(len(orders) * 4)
+
+        def send(job: tuple[int, int]) -> list[int]:
+            order, part = job
+            with httpx.Client(base_url=server.url, timeout=60) as client:
+                client.get("/healthz")
+                barrier.wait()
+                return [
+                    client.post(
+                        "/listingexport/leads",
+                        params=world.caller.params(),
+                        headers=world.caller.headers(),
+                        json=body,
+                    ).status_code
+                    for body in orders[order][part::4]
+                ]
+
+        jobs = [(order, part) for order in range(len(orders)) for part in range(4)]
+        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            statuses = [status for answers in pool.map(send, jobs) for status in answers]
+    assert sorted(set(statuses)) <= [200, 201]
+    assert statuses.count(201) == 24
+    assert counts(pg_db)[:2] == (24, 12)
+    assert deadlocks(pg_db) == before

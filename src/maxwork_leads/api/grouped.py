@@ -1,4 +1,4 @@
-"""Write requests that waited for SQLite's writer, written as one transaction.
+"""Write requests that waited for the process's writer, written as one transaction.
 
 Each request is answered exactly as `pipeline.write` would answer it alone, in arrival
 order. New leads that touch nothing else in the group or the database are written the
@@ -20,7 +20,7 @@ from maxwork_leads.api.lead_work import LeadWork, parse_lead, written
 from maxwork_leads.db.engine import ON_COMMIT
 from maxwork_leads.errors import AppError, InternalError
 from maxwork_leads.integration import history, scrub
-from maxwork_leads.leads import batch
+from maxwork_leads.leads import batch, repository
 from maxwork_leads.leads import service as leads
 from maxwork_leads.leads.schemas import LeadIn
 
@@ -39,8 +39,8 @@ class Job:
 def write_together(services: pipeline.Services, jobs: list[Job]) -> list[pipeline.Answer]:
     """Several write requests in one transaction; one answer each, in order.
 
-    For SQLite, which writes one transaction at a time: one commit, one epoch read and
-    one trip to the writer thread serve the whole group, instead of one each. Every
+    One commit, one epoch read and one trip to a writer thread serve the whole group,
+    instead of one each. Every
     request is admitted (authenticated, rate-limited) in arrival order; the new leads
     that can be written together are; every other request is applied, refused or
     recorded in a savepoint of its own, in arrival order, so each sees the ones before
@@ -73,6 +73,10 @@ def _create_together(
     Only for a group of single-lead requests: what any other request writes is not known
     before it runs, so it could share a lead with one of them. A request with an
     Idempotency-Key is applied alone, but its lead still counts.
+
+    The locks of every request are taken here, at once and in ascending order, as a
+    batch takes them: two groups in two PostgreSQL processes can then never each hold
+    what the other waits for (each request taking its own as it runs could).
     """
     works = [job.work for job in jobs]
     if not all(isinstance(work, LeadWork) for work in works):
@@ -94,6 +98,7 @@ def _create_together(
         parsed.append(lead_in)
         prepared.append(item)
         received.append(person)
+    repository.lock_keys(session, [lock for item in prepared if item for lock in item.locks])
     keyed = {index for index, job in enumerate(jobs) if job.call.idempotency_key is not None}
     outcomes = batch.create_independent(session, prepared, received, counted_only=keyed)
     answers: dict[int, pipeline.Answer] = {}

@@ -78,7 +78,8 @@ async def post_lead(
     def work_for(body: Any) -> Work:
         return LeadWork(call, body, region)
 
-    return await take_write(request, services, call, services.settings.max_body_bytes, work_for)
+    limit = services.settings.max_body_bytes
+    return await take_write(request, services, call, limit, work_for, single_lead=True)
 
 
 @router.get(

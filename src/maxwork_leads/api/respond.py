@@ -30,13 +30,16 @@ async def take_write(
     call: pipeline.Call,
     limit: int,
     work_for: Callable[[Any], Work],
+    *,
+    single_lead: bool = False,
 ) -> Response:
     """Read the body (refusals are recorded too), then run the write pipeline in a thread.
 
     Writers get their own few threads (`writer_threads`): one on SQLite, which writes one
     transaction at a time anyway. Dozens of threads queueing for one connection would
-    each hold the interpreter lock in turn and stretch every transaction. With that one
-    writer, requests that arrive while it is busy are written together (`WriteQueue`).
+    each hold the interpreter lock in turn and stretch every transaction. Requests that
+    arrive while the process's writer is busy are written together (`WriteQueue`): every
+    write on SQLite, single-lead requests on PostgreSQL (`Settings.groups_writes`).
     """
     slots = writer_slots(request, services)
     try:
@@ -46,7 +49,7 @@ async def take_write(
             pipeline.refuse, services, call, refused.error, refused.kept, limiter=slots
         )
         return respond(answer)
-    if services.settings.is_sqlite and services.settings.writer_threads == 1:
+    if services.settings.groups_writes(single_lead=single_lead):
         queue = write_queue(request, services, slots)
         answer = await queue.write(Job(call, body, work_for(body)))
     else:
