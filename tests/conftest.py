@@ -1,6 +1,7 @@
 """Shared fixtures: the same suite runs on a real SQLite file and on the real PostgreSQL.
 
-PostgreSQL comes from MAXWORK_TEST_POSTGRES_URL, a database the suite may empty; by default
+PostgreSQL comes from MAXWORK_TEST_POSTGRES_URL, a database the suite may empty (with
+pytest-xdist, each worker uses that name with `_gw0`, `_gw1`, ... appended); by default
 each run creates its own database on the local server and drops it at the end, so that
 parallel runs never see each other's rows. Without a reachable server the PostgreSQL tests
 skip, unless MAXWORK_REQUIRE_POSTGRES=1 (as in CI), where they fail.
@@ -26,6 +27,8 @@ from tests.cli.helpers import SCRIPT, Api, Cli
 
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 POSTGRES_URL = os.environ.get("MAXWORK_TEST_POSTGRES_URL")
+# pytest-xdist names each worker (gw0, gw1, ...); each gets a database of its own.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 REQUIRE_POSTGRES = os.environ.get("MAXWORK_REQUIRE_POSTGRES") == "1"
 REQUIRE_REDIS = os.environ.get("MAXWORK_REQUIRE_REDIS") == "1"
 REDIS_URL = os.environ.get("MAXWORK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -52,6 +55,8 @@ def _prepare_postgres(url: str) -> str | None:
 @pytest.fixture(scope="session")
 def postgresql_url() -> Iterator[str]:
     url = POSTGRES_URL or f"{POSTGRES_SERVER}/maxwork_leads_test_{os.getpid()}"
+    if POSTGRES_URL and WORKER:
+        url = f"{POSTGRES_URL}_{WORKER}"
     reason = _prepare_postgres(url)
     if reason:
         if REQUIRE_POSTGRES:
