@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -16,10 +17,10 @@ from maxwork_leads.api.grouped import Job, write_together
 from maxwork_leads.api.lead_work import LeadWork
 from maxwork_leads.app import create_app
 from maxwork_leads.db import Database
-from maxwork_leads.models import Credential, IntegrationRequest, Lead
+from maxwork_leads.models import Contact, Credential, IntegrationRequest, Lead
 from maxwork_leads.settings import Settings
 from tests.api.helpers import ENDPOINT
-from tests.factories import World, lead_body, make_credential, make_world
+from tests.factories import World, lead_body, make_credential, make_listing, make_world
 
 
 @pytest.fixture
@@ -113,6 +114,31 @@ def test_new_leads_of_distinct_people_are_written_with_one_insert(
         assert sorted((str(lead), outcome) for lead, outcome in recorded) == sorted(
             (answer.body["Lead_Id"], "created") for answer in answers
         )
+
+
+def test_contacted_people_are_linked_to_their_contacts_together(
+    services: pipeline.Services, db: Database, world: World
+) -> None:
+    other = make_listing(db, agency=world.agency, agent=world.agent)
+    known = person(world, 1, Lead_Status="Contacted")
+    known["Public_Reference"] = other.public_reference
+    earlier = write_together(services, [job(world, known)])[0]
+    statements = lead_inserts(services.database)
+    jobs = [
+        job(world, person(world, 1, Lead_Status="Contacted")),
+        job(world, person(world, 2, Lead_Status="Contacted")),
+        job(world, person(world, 3)),
+    ]
+    answers = write_together(services, jobs)
+    assert [answer.status for answer in answers] == [201] * 3
+    assert [answer.body["Contact_Operation"] for answer in answers] == ["matched", "created", None]
+    assert answers[0].body["Contact_Id"] == earlier.body["Contact_Id"]
+    assert answers[1].body["Contact_Id"] not in (None, earlier.body["Contact_Id"])
+    assert len(statements) == 1
+    assert count(db, Contact) == 2
+    with db.session_scope() as session:
+        linked = session.get(Lead, UUID(answers[1].body["Lead_Id"]))
+        assert linked is not None and str(linked.contact_id) == answers[1].body["Contact_Id"]
 
 
 def test_a_person_with_an_open_lead_is_answered_on_it_and_the_others_are_created(

@@ -9,7 +9,7 @@ table for all of them, instead of a savepoint and a handful of statements each.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -53,12 +53,12 @@ def write_together(services: pipeline.Services, jobs: list[Job]) -> list[pipelin
     try:
         with services.database.session_scope() as session:
             admissions = [pipeline.admit(services, session, job.call) for job in jobs]
-            done = _create_together(session, jobs, admissions)
+            done, parsed = _create_together(session, jobs, admissions)
             return [
                 done[index]
                 if index in done
-                else _apply_in_savepoint(services, session, job, admissions[index])
-                for index, job in enumerate(jobs)
+                else _apply_in_savepoint(services, session, parsed[index], admissions[index])
+                for index in range(len(jobs))
             ]
     except Exception:
         log.exception("a group of %d writes failed; writing each on its own", len(jobs))
@@ -67,8 +67,9 @@ def write_together(services: pipeline.Services, jobs: list[Job]) -> list[pipelin
 
 def _create_together(
     session: Session, jobs: list[Job], admissions: list[pipeline.Admission | AppError]
-) -> dict[int, pipeline.Answer]:
-    """The answers of the requests whose new lead was written together, by index.
+) -> tuple[dict[int, pipeline.Answer], list[Job]]:
+    """The answers of the requests whose new lead was written together, by index; and the
+    jobs, with the bodies parsed here kept, so that the rest are not parsed twice.
 
     Only for a group of single-lead requests: what any other request writes is not known
     before it runs, so it could share a lead with one of them. A request with an
@@ -78,14 +79,13 @@ def _create_together(
     batch takes them: two groups in two PostgreSQL processes can then never each hold
     what the other waits for (each request taking its own as it runs could).
     """
-    works = [job.work for job in jobs]
-    if not all(isinstance(work, LeadWork) for work in works):
-        return {}
+    works = [job.work for job in jobs if isinstance(job.work, LeadWork)]
+    if len(works) < len(jobs):
+        return {}, jobs
     parsed: list[LeadIn | None] = []
     prepared: list[leads.Prepared | None] = []
     received: list[leads.Received | None] = []
     for work, admission in zip(works, admissions, strict=True):
-        assert isinstance(work, LeadWork)
         lead_in = item = person = None
         if not isinstance(admission, AppError):
             credential = admission[0]
@@ -112,7 +112,11 @@ def _create_together(
         answers[index] = result.answer
         records.append((job.call.origin(), credential.id, result.entries))
     history.record_many(session, records)
-    return answers
+    kept = [
+        replace(job, work=replace(work, lead_in=lead_in)) if lead_in is not None else job
+        for job, work, lead_in in zip(jobs, works, parsed, strict=True)
+    ]
+    return answers, kept
 
 
 def _apply_in_savepoint(

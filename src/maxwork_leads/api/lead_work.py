@@ -25,9 +25,10 @@ class LeadWork:
     call: pipeline.Call
     body: Any
     region: str
+    lead_in: LeadIn | None = None  # the body, parsed already
 
     def __call__(self, session: Session, credential: Credential) -> pipeline.Written:
-        lead_in = parse_lead(self.body, self.region)
+        lead_in = self.lead_in or parse_lead(self.body, self.region)
         received = self.received(credential)
         outcome = leads.ingest(session, lead_in, received, region=self.region)
         return written(outcome, lead_in, scrub.body_text(self.body, self.call.token))

@@ -174,6 +174,39 @@ def insert_contact(session: Session, contact: Contact) -> bool:
     return True
 
 
+def insert_contacts(session: Session, contacts: Sequence[Contact]) -> set[uuid.UUID]:
+    """Many new contacts in one multi-row INSERT; the IDs of the rows actually written.
+
+    `insert_contact` for several people: a row that the unique index refuses is left out,
+    for the caller to apply on its own. The written ones join the session as persistent.
+    """
+    if not contacts:
+        return set()
+    rows = []
+    for contact in contacts:
+        _fill_defaults(contact)
+        contact.search_profile = None
+        rows.append({key: getattr(contact, key) for key in _CONTACT_COLUMNS})
+    statement = _INSERT_CONTACT[session.get_bind().dialect.name]
+    written = set(session.connection().execute(statement, rows).scalars())
+    for contact in contacts:
+        if contact.id in written:
+            _join_as_written(session, contact)
+    return written
+
+
+def contacts_by_keys(session: Session, keys: Sequence[ContactKey]) -> dict[ContactKey, Contact]:
+    """The existing contacts among these keys: one query, through the email index."""
+    if not keys:
+        return {}
+    wanted = set(keys)
+    found = session.scalars(
+        select(Contact).where(Contact.email.in_(sorted({k.email for k in keys})))
+    )
+    by_key = {ContactKey(c.agent_id, c.phone_key, c.email): c for c in found}
+    return {key: contact for key, contact in by_key.items() if key in wanted}
+
+
 def _fill_defaults(row: Contact | Qualification) -> None:
     """The column defaults a flush would have set: a Core INSERT sets none of them."""
     now = utcnow()

@@ -216,20 +216,25 @@ def _create(
 
 
 def creates_alone(prepared: Prepared) -> bool:
-    """A request that, when no lead matches it, only creates a lead: no contact to link and
-    no qualification to write, so many of them can be written together (`create_together`)."""
+    """A request that, when no lead matches it, only creates a lead (and, when contacted,
+    finds or creates its contact): no qualification to write, nothing archived to find,
+    so many of them can be written together (`create_together`)."""
     lead_in = prepared.lead_in
-    return lead_in.lead_status is LeadStatus.NEW and not lead_in.qualification_values()
+    return (
+        lead_in.lead_status in (LeadStatus.NEW, LeadStatus.CONTACTED)
+        and not lead_in.qualification_values()
+    )
 
 
 def create_together(
     session: Session, batch: list[tuple[Prepared, Received]]
 ) -> list[LeadOutcome | None]:
-    """New leads for requests that `creates_alone` accepts, with one INSERT for all of them.
+    """New leads for requests that `creates_alone` accepts, with one INSERT for all of them
+    (and one look-up and one INSERT for the contacts of the contacted ones).
 
     The caller holds the locks and has checked that no lead matches any of these requests
-    and that no two of them share a key, so each result is what `apply` would have given
-    for it alone. None for a row a unique index refused: apply that request alone.
+    and that no two of them share a lead or contact, so each result is what `apply` would
+    have given for it alone. None for a row a unique index refused: apply that request alone.
     """
     leads = [
         _new_lead(
@@ -242,18 +247,26 @@ def create_together(
         )
         for prepared, received in batch
     ]
-    written = repository.insert_leads(session, leads)
+    contacted = [lead for lead in leads if lead.status == LeadStatus.CONTACTED]
+    linked = contacts.link_together(session, contacted)
+    written = repository.insert_leads(
+        session,
+        [lead for lead in leads if lead.status != LeadStatus.CONTACTED or lead.id in linked],
+    )
     outcomes: list[LeadOutcome | None] = []
     activity = []
     for (prepared, received), lead in zip(batch, leads, strict=True):
         if lead.id not in written:
             outcomes.append(None)
             continue
+        contact, contact_operation = linked.get(lead.id, (None, None))
         outcomes.append(
             LeadOutcome(
                 lead=lead,
                 agent=prepared.route.agent,
                 operation=CREATED,
+                contact=contact,
+                contact_operation=contact_operation,
                 warnings=list(prepared.warnings),
             )
         )
