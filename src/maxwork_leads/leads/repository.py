@@ -249,10 +249,12 @@ def open_lead_keys(session: Session, keys: Sequence[NaturalKey]) -> set[NaturalK
     if not keys:
         return set()
     wanted = set(keys)
-    found = session.execute(
-        select(Lead.agent_id, Lead.listing_key, Lead.phone_key, Lead.email).where(
-            Lead.email.in_(sorted({key.email for key in keys})),
-            Lead.status != LeadStatus.ARCHIVED.value,
+    leads = Lead.__table__.c
+    # Core, on the session's connection: columns only, nothing for the ORM to do.
+    found = session.connection().execute(
+        select(leads.agent_id, leads.listing_key, leads.phone_key, leads.email).where(
+            leads.email.in_(sorted({key.email for key in keys})),
+            leads.status != LeadStatus.ARCHIVED.value,
         )
     )
     return {key for key in (NaturalKey(*row) for row in found) if key in wanted}

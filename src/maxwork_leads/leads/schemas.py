@@ -38,11 +38,13 @@ def _no_nul(value: str) -> str:
     return value
 
 
+_STATUSES = {status.value.casefold(): status for status in LeadStatus}
+
+
 def _status(value: object) -> object:
+    """Any letter case; anything else is left for the enum to refuse with its message."""
     if isinstance(value, str):
-        for status in LeadStatus:
-            if status.value.casefold() == value.strip().casefold():
-                return status
+        return _STATUSES.get(value.strip().casefold(), value)
     return value
 
 
