@@ -17,7 +17,7 @@ from maxwork_leads.api.grouped import Job, write_together
 from maxwork_leads.api.lead_work import LeadWork
 from maxwork_leads.app import create_app
 from maxwork_leads.db import Database
-from maxwork_leads.models import Contact, Credential, IntegrationRequest, Lead
+from maxwork_leads.models import Contact, Credential, IntegrationRequest, Lead, Qualification
 from maxwork_leads.settings import Settings
 from tests.api.helpers import ENDPOINT
 from tests.factories import World, lead_body, make_credential, make_listing, make_world
@@ -139,6 +139,47 @@ def test_contacted_people_are_linked_to_their_contacts_together(
     with db.session_scope() as session:
         linked = session.get(Lead, UUID(answers[1].body["Lead_Id"]))
         assert linked is not None and str(linked.contact_id) == answers[1].body["Contact_Id"]
+
+
+def test_qualified_new_leads_are_written_together_with_their_qualifications(
+    services: pipeline.Services, db: Database, world: World
+) -> None:
+    statements = lead_inserts(services.database)
+    wants = {"Price_Min": 100000, "Price_Max": 250000, "Room_Min": 2}
+    jobs = [
+        job(world, person(world, 1, **wants)),
+        job(world, person(world, 2, Lead_Status="Contacted", **wants)),
+        job(world, person(world, 3)),
+    ]
+    answers = write_together(services, jobs)
+    assert [answer.status for answer in answers] == [201, 201, 201]
+    assert [answer.body["Stage"] for answer in answers] == ["Qualification"] * 2 + ["Lead"]
+    assert len(statements) == 1
+    with db.session_scope() as session:
+        kept = session.scalars(select(Qualification)).all()
+        assert sorted(str(q.id) for q in kept) == sorted(
+            answers[n].body["Qualification_Id"] for n in (0, 1)
+        )
+        assert {(q.price_min, q.price_max, q.room_min) for q in kept} == {(100000, 250000, 2)}
+        contact = session.get(Contact, UUID(answers[1].body["Contact_Id"]))
+        assert contact is not None and contact.search_profile is not None
+        assert contact.search_profile["price_max"] == 250000
+    assert count(db, Lead) == 3
+
+
+def test_ranges_that_do_not_hold_refuse_only_their_request(
+    services: pipeline.Services, db: Database, world: World
+) -> None:
+    jobs = [
+        job(world, person(world, 1, Price_Min=100000, Price_Max=250000)),
+        job(world, person(world, 2, Price_Min=300000, Price_Max=200000)),
+        job(world, person(world, 3)),
+    ]
+    answers = write_together(services, jobs)
+    assert [answer.status for answer in answers] == [201, 422, 201]
+    assert answers[1].body["Error"]["Fields"][0]["Field"] == "Price_Max"
+    assert count(db, Lead) == 2
+    assert count(db, Qualification) == 1
 
 
 def test_a_person_with_an_open_lead_is_answered_on_it_and_the_others_are_created(

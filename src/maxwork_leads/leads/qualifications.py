@@ -28,9 +28,27 @@ def apply(
     `new`: the lead was created by this request, so it cannot have a qualification yet.
     """
     qualification = None if new else repository.qualification_for(session, lead.id)
-    is_new = qualification is None
     if qualification is None:
-        qualification = Qualification(lead_id=lead.id)
+        qualification = start(lead, values, changes)
+        repository.insert_qualification(session, qualification)
+        return qualification
+    _merge(qualification, values, changes)
+    _to_stage(lead, changes)
+    return qualification
+
+
+def start(lead: Lead, values: dict[str, Any], changes: dict[str, Any]) -> Qualification:
+    """A new lead's qualification, not yet written, and the lead moved to Qualification.
+
+    Raises ValidationFailed, changing nothing, when the ranges sent do not hold.
+    """
+    qualification = Qualification(lead_id=lead.id)
+    _merge(qualification, values, changes)
+    _to_stage(lead, changes)
+    return qualification
+
+
+def _merge(qualification: Qualification, values: dict[str, Any], changes: dict[str, Any]) -> None:
     changed: dict[str, Any] = {}
     for name, value in values.items():
         column = COLUMNS.get(name, name)
@@ -38,14 +56,14 @@ def apply(
             changed[name] = value
             setattr(qualification, column, value)
     _check_ranges(qualification)
-    if is_new:
-        repository.insert_qualification(session, qualification)
     if changed:
         changes["qualification"] = changed
+
+
+def _to_stage(lead: Lead, changes: dict[str, Any]) -> None:
     if lead.stage != Stage.QUALIFICATION.value:
         changes["stage"] = [lead.stage, Stage.QUALIFICATION.value]
         lead.stage = Stage.QUALIFICATION.value
-    return qualification
 
 
 def _check_ranges(qualification: Qualification) -> None:

@@ -307,20 +307,33 @@ _QUALIFICATION = Qualification.__table__
 
 
 def insert_qualification(session: Session, qualification: Qualification) -> None:
-    """A new qualification as one Core INSERT of the fields it has, instead of a flush.
+    insert_qualifications(session, [qualification])
+
+
+def insert_qualifications(session: Session, qualifications: Sequence[Qualification]) -> None:
+    """New qualifications as Core INSERTs of the fields they have, instead of a flush:
+    one INSERT for each set of fields present, so a group that sends the same fields
+    costs one statement.
 
     Fields never set are left out, so that they are SQL NULL (a JSON column bound to None
-    would hold the JSON text 'null'). The object then joins the session as a persistent
-    row, with those fields known to be None, so reading them costs no query.
+    would hold the JSON text 'null'). The objects then join the session as persistent
+    rows, with those fields known to be None, so reading them costs no query.
     """
-    _fill_defaults(qualification)
-    state = qualification.__dict__
-    params = {c.key: state[c.key] for c in _QUALIFICATION.columns if state.get(c.key) is not None}
-    session.connection().execute(sql_insert(_QUALIFICATION), params)
-    for column in _QUALIFICATION.columns:
-        if column.key not in params:
-            setattr(qualification, column.key, None)
-    _join_as_written(session, qualification)
+    by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for qualification in qualifications:
+        _fill_defaults(qualification)
+        state = qualification.__dict__
+        params = {
+            c.key: state[c.key] for c in _QUALIFICATION.columns if state.get(c.key) is not None
+        }
+        by_fields.setdefault(tuple(params), []).append(params)
+        for column in _QUALIFICATION.columns:
+            if column.key not in params:
+                setattr(qualification, column.key, None)
+    for rows in by_fields.values():
+        session.connection().execute(sql_insert(_QUALIFICATION), rows)
+    for qualification in qualifications:
+        _join_as_written(session, qualification)
 
 
 def add_activity(session: Session, *rows: dict[str, Any]) -> None:

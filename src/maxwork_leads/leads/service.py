@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from maxwork_leads.errors import InvalidInput
+from maxwork_leads.errors import InvalidInput, ValidationFailed
 from maxwork_leads.ids import new_id
 from maxwork_leads.leads import contacts, lifecycle, qualifications, repository, routing
 from maxwork_leads.leads.enums import LeadStatus, Stage
@@ -216,28 +216,28 @@ def _create(
 
 
 def creates_alone(prepared: Prepared) -> bool:
-    """A request that, when no lead matches it, only creates a lead (and, when contacted,
-    finds or creates its contact): no qualification to write, nothing archived to find,
-    so many of them can be written together (`create_together`)."""
-    lead_in = prepared.lead_in
-    return (
-        lead_in.lead_status in (LeadStatus.NEW, LeadStatus.CONTACTED)
-        and not lead_in.qualification_values()
-    )
+    """A request that, when no lead matches it, only creates a lead (with its qualification,
+    and its contact found or created when contacted): nothing archived to find, so many
+    of them can be written together (`create_together`)."""
+    return prepared.lead_in.lead_status in (LeadStatus.NEW, LeadStatus.CONTACTED)
 
 
 def create_together(
     session: Session, batch: list[tuple[Prepared, Received]]
 ) -> list[LeadOutcome | None]:
-    """New leads for requests that `creates_alone` accepts, with one INSERT for all of them
-    (and one look-up and one INSERT for the contacts of the contacted ones).
+    """New leads for requests that `creates_alone` accepts: one INSERT for all the leads,
+    one look-up and one INSERT for the contacts of the contacted ones, and one INSERT per
+    set of qualification fields sent.
 
     The caller holds the locks and has checked that no lead matches any of these requests
     and that no two of them share a lead or contact, so each result is what `apply` would
-    have given for it alone. None for a row a unique index refused: apply that request alone.
+    have given for it alone. None for a request to apply alone: a row a unique index
+    refused, or qualification ranges that do not hold (refused there, with its message).
     """
-    leads = [
-        _new_lead(
+    leads: list[Lead | None] = []
+    started: dict[object, tuple[Qualification, dict[str, Any]]] = {}
+    for prepared, received in batch:
+        lead = _new_lead(
             prepared.lead_in,
             prepared.route,
             prepared.key,
@@ -245,21 +245,40 @@ def create_together(
             received.credential,
             fingerprint(_meaning(prepared.lead_in, prepared.phone)),
         )
-        for prepared, received in batch
-    ]
-    contacted = [lead for lead in leads if lead.status == LeadStatus.CONTACTED]
+        changes: dict[str, Any] = {"status": [None, lead.status], "routing": lead.routing_reason}
+        values = prepared.lead_in.qualification_values()
+        if values:
+            try:
+                started[lead.id] = (qualifications.start(lead, values, changes), changes)
+            except ValidationFailed:
+                leads.append(None)
+                continue
+        leads.append(lead)
+    contacted = [lead for lead in leads if lead and lead.status == LeadStatus.CONTACTED]
     linked = contacts.link_together(session, contacted)
     written = repository.insert_leads(
         session,
-        [lead for lead in leads if lead.status != LeadStatus.CONTACTED or lead.id in linked],
+        [
+            lead
+            for lead in leads
+            if lead and (lead.status != LeadStatus.CONTACTED or lead.id in linked)
+        ],
+    )
+    repository.insert_qualifications(
+        session, [started[lead_id][0] for lead_id in started if lead_id in written]
     )
     outcomes: list[LeadOutcome | None] = []
     activity = []
     for (prepared, received), lead in zip(batch, leads, strict=True):
-        if lead.id not in written:
+        if lead is None or lead.id not in written:
             outcomes.append(None)
             continue
         contact, contact_operation = linked.get(lead.id, (None, None))
+        qualification, changes = started.get(
+            lead.id, (None, {"status": [None, lead.status], "routing": lead.routing_reason})
+        )
+        if contact is not None and qualification is not None:
+            contacts.update_profile(contact, qualification)
         outcomes.append(
             LeadOutcome(
                 lead=lead,
@@ -267,10 +286,10 @@ def create_together(
                 operation=CREATED,
                 contact=contact,
                 contact_operation=contact_operation,
+                qualification=qualification,
                 warnings=list(prepared.warnings),
             )
         )
-        changes = {"status": [None, lead.status], "routing": lead.routing_reason}
         activity.append(
             _activity(lead, received, "created", None, changes, prepared.lead_in.message)
         )
