@@ -20,14 +20,12 @@ def apply(
     lead: Lead,
     values: dict[str, Any],
     changes: dict[str, Any],
-    *,
-    new: bool = False,
 ) -> Qualification:
     """Set only the fields sent, check the merged ranges, and move the lead to Qualification.
 
-    `new`: the lead was created by this request, so it cannot have a qualification yet.
+    For a lead written earlier; a lead created by this request starts with `start`.
     """
-    qualification = None if new else repository.qualification_for(session, lead.id)
+    qualification = repository.qualification_for(session, lead.id)
     if qualification is None:
         qualification = start(lead, values, changes)
         repository.insert_qualification(session, qualification)

@@ -196,23 +196,27 @@ def _create(
 ) -> LeadOutcome | None:
     """Write a new lead whole (stage and contact decided first); None if another won."""
     outcome = LeadOutcome(lead=lead, agent=agent, operation=CREATED, warnings=warnings)
-    changes: dict[str, Any] = {"status": [None, lead.status], "routing": lead.routing_reason}
+    changes = _created_changes(lead)
     values = lead_in.qualification_values()
     if values:
-        lead.stage = Stage.QUALIFICATION.value
-        changes["stage"] = [Stage.LEAD.value, Stage.QUALIFICATION.value]
+        outcome.qualification = qualifications.start(lead, values, changes)
     if lead.status == LeadStatus.CONTACTED:
         contacts.link(session, lead, outcome)
     if not repository.insert_lead(session, lead):
         return None
-    if values:
-        outcome.qualification = qualifications.apply(session, lead, values, changes, new=True)
+    if outcome.qualification is not None:
+        repository.insert_qualification(session, outcome.qualification)
         if outcome.contact is not None:
             contacts.update_profile(outcome.contact, outcome.qualification)
     repository.add_activity(
         session, _activity(lead, received, "created", None, changes, lead_in.message)
     )
     return outcome
+
+
+def _created_changes(lead: Lead) -> dict[str, Any]:
+    """What a new lead's activity records first: its status and why it went to its agent."""
+    return {"status": [None, lead.status], "routing": lead.routing_reason}
 
 
 def creates_alone(prepared: Prepared) -> bool:
@@ -245,7 +249,7 @@ def create_together(
             received.credential,
             fingerprint(_meaning(prepared.lead_in, prepared.phone)),
         )
-        changes: dict[str, Any] = {"status": [None, lead.status], "routing": lead.routing_reason}
+        changes = _created_changes(lead)
         values = prepared.lead_in.qualification_values()
         if values:
             try:
@@ -274,9 +278,7 @@ def create_together(
             outcomes.append(None)
             continue
         contact, contact_operation = linked.get(lead.id, (None, None))
-        qualification, changes = started.get(
-            lead.id, (None, {"status": [None, lead.status], "routing": lead.routing_reason})
-        )
+        qualification, changes = started.get(lead.id, (None, _created_changes(lead)))
         if contact is not None and qualification is not None:
             contacts.update_profile(contact, qualification)
         outcomes.append(
