@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from maxwork_leads import __version__
+from maxwork_leads import __version__, heap
 from maxwork_leads.api import batch, docs, errors, health, history, leads
 from maxwork_leads.api.access_log import AccessLog
 from maxwork_leads.api.pipeline import Services
@@ -53,13 +53,20 @@ def api_description() -> str:
 DESCRIPTION = api_description()
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the service; with no settings, they are read from `MAXWORK_*` variables."""
+def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -> FastAPI:
+    """Build the service; with no settings, they are read from `MAXWORK_*` variables.
+
+    `settle_heap` tunes the garbage collector of the whole process once the app has
+    started (`heap.settle`): for a server process that runs nothing else, not for an app
+    built inside another program such as a test run.
+    """
     settings = settings or Settings()
     database = Database(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settle_heap:
+            heap.settle()
         yield
         database.dispose()
 
@@ -86,6 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/console", create_console(services), name="console")
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The app as `maxwork-leads serve` runs it in each server process."""
+    return create_app(settle_heap=True)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -120,7 +120,7 @@ def serve(
     if settings.is_sqlite:
         migrate.upgrade(settings)
     uvicorn.run(
-        "maxwork_leads.app:create_app",
+        "maxwork_leads.app:create_served_app",
         factory=True,
         host=host,
         port=port,
