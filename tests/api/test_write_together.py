@@ -167,6 +167,34 @@ def test_qualified_new_leads_are_written_together_with_their_qualifications(
     assert count(db, Lead) == 3
 
 
+def test_a_known_contact_takes_the_search_profile_of_a_qualified_lead_in_a_group(
+    services: pipeline.Services, db: Database, world: World
+) -> None:
+    other = make_listing(db, agency=world.agency, agent=world.agent)
+    known = person(world, 1, Lead_Status="Contacted")
+    known["Public_Reference"] = other.public_reference
+    earlier = write_together(services, [job(world, known)])[0]
+    with db.session_scope() as session:
+        contact = session.get(Contact, UUID(earlier.body["Contact_Id"]))
+        assert contact is not None and contact.search_profile is None
+        stamped = contact.updated_at
+    jobs = [
+        job(world, person(world, 1, Lead_Status="Contacted", Price_Max=300000)),
+        job(world, person(world, 2, Lead_Status="Contacted")),
+    ]
+    answers = write_together(services, jobs)
+    assert [answer.body["Contact_Operation"] for answer in answers] == ["matched", "created"]
+    with db.session_scope() as session:
+        matched = session.get(Contact, UUID(earlier.body["Contact_Id"]))
+        assert matched is not None and matched.search_profile == {"price_max": 300000}
+        assert matched.updated_at > stamped
+        created = session.get(Contact, UUID(answers[1].body["Contact_Id"]))
+        assert created is not None
+        assert session.scalar(
+            select(Contact.id).where(Contact.id == created.id, Contact.search_profile.is_(None))
+        )
+
+
 def test_ranges_that_do_not_hold_refuse_only_their_request(
     services: pipeline.Services, db: Database, world: World
 ) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from maxwork_leads.errors import InvalidInput
+from maxwork_leads.ids import new_id
 from maxwork_leads.leads import qualifications, repository
 from maxwork_leads.leads.matching import ContactKey
 from maxwork_leads.models import Contact, Lead, Qualification
+from maxwork_leads.models.base import utcnow
 
 if TYPE_CHECKING:
     from maxwork_leads.leads.service import LeadOutcome
@@ -18,8 +22,11 @@ CREATED = "created"
 MATCHED = "matched"
 
 
-def link(session: Session, lead: Lead, outcome: LeadOutcome) -> None:
-    """Find the agent's contact for this person, creating it if none exists, and link it."""
+def link(session: Session, lead: Lead, outcome: LeadOutcome) -> Contact:
+    """Find the agent's contact for this person, creating it if none exists, and link it.
+
+    The contact's search profile follows the outcome's qualification, when it has one.
+    """
     key = ContactKey(agent_id=lead.agent_id, phone_key=lead.phone_key, email=lead.email)
     contact = repository.contact_by_key(session, key)
     operation = MATCHED
@@ -40,39 +47,51 @@ def link(session: Session, lead: Lead, outcome: LeadOutcome) -> None:
     lead.contact_id = contact.id
     if outcome.qualification is not None:
         update_profile(contact, outcome.qualification)
-    outcome.contact = contact
     outcome.contact_operation = operation
+    return contact
 
 
-def link_together(session: Session, leads: list[Lead]) -> dict[object, tuple[Contact, str]]:
-    """`link` for many new leads of distinct people: one look-up and one INSERT for all.
+def link_together(
+    session: Session, leads: list[Lead], profiles: Mapping[uuid.UUID, dict[str, Any]]
+) -> dict[uuid.UUID, str]:
+    """`link` for many new leads of distinct people: one look-up and one INSERT for all,
+    and one UPDATE for the search profiles of the people already known.
 
-    Returns each linked lead's contact and operation by lead ID. A lead whose new contact
-    the unique index refused is left out, for the caller to apply on its own.
+    `profiles` holds the search profile of each lead that has a qualification, by lead ID.
+    Returns each linked lead's contact operation by lead ID. A lead whose new contact the
+    unique index refused is left out, for the caller to apply on its own.
     """
     keys = {lead.id: ContactKey(lead.agent_id, lead.phone_key, lead.email) for lead in leads}
-    existing = repository.contacts_by_keys(session, list(keys.values()))
+    existing = repository.contact_ids_by_keys(session, list(keys.values()))
+    now = utcnow()
     new = {
-        lead.id: Contact(
-            agent_id=lead.agent_id,
-            phone_key=lead.phone_key,
-            email=lead.email,
-            name=lead.sender_name,
-            phone_raw=lead.phone_raw,
-        )
+        lead.id: {
+            "id": new_id(),
+            "agent_id": lead.agent_id,
+            "phone_key": lead.phone_key,
+            "email": lead.email,
+            "name": lead.sender_name,
+            "phone_raw": lead.phone_raw,
+            "search_profile": profiles.get(lead.id),
+            "created_at": now,
+            "updated_at": now,
+        }
         for lead in leads
         if keys[lead.id] not in existing
     }
-    written = repository.insert_contacts(session, list(new.values()))
-    linked: dict[object, tuple[Contact, str]] = {}
+    written = repository.insert_contact_rows(session, list(new.values()))
+    linked: dict[uuid.UUID, str] = {}
+    known_profiles: dict[uuid.UUID, dict[str, Any]] = {}
     for lead in leads:
         if keys[lead.id] in existing:
-            linked[lead.id] = (existing[keys[lead.id]], MATCHED)
-        elif new[lead.id].id in written:
-            linked[lead.id] = (new[lead.id], CREATED)
-        else:
-            continue
-        lead.contact_id = linked[lead.id][0].id
+            lead.contact_id = existing[keys[lead.id]]
+            linked[lead.id] = MATCHED
+            if lead.id in profiles:
+                known_profiles[lead.contact_id] = profiles[lead.id]
+        elif new[lead.id]["id"] in written:
+            lead.contact_id = new[lead.id]["id"]
+            linked[lead.id] = CREATED
+    repository.set_search_profiles(session, known_profiles)
     return linked
 
 

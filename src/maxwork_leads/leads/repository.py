@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     ColumnElement,
     and_,
     bindparam,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    update,
 )
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -144,9 +146,9 @@ def insert_lead(session: Session, lead: Lead) -> bool:
 
 def _insert_contact_statement(insert_for: Any) -> Any:
     table = Contact.__table__
-    # search_profile is left out: a new contact has none, and a JSON column bound to None
-    # would store the JSON text 'null' instead of SQL NULL.
     values = {key: bindparam(key, type_=table.c[key].type) for key in _CONTACT_COLUMNS}
+    # A contact without a search profile stores SQL NULL, not the JSON text 'null'.
+    values["search_profile"] = bindparam("search_profile", type_=JSON(none_as_null=True))
     return insert_for(table).values(values).on_conflict_do_nothing().returning(table.c.id)
 
 
@@ -165,8 +167,8 @@ def insert_contact(session: Session, contact: Contact) -> bool:
     persistent row, so that later changes to it (its search profile) are saved as UPDATEs.
     """
     _fill_defaults(contact)
-    contact.search_profile = None
     params = {key: getattr(contact, key) for key in _CONTACT_COLUMNS}
+    params["search_profile"] = contact.search_profile
     statement = _INSERT_CONTACT[session.get_bind().dialect.name]
     if session.connection().execute(statement, params).first() is None:
         return False
@@ -174,37 +176,60 @@ def insert_contact(session: Session, contact: Contact) -> bool:
     return True
 
 
-def insert_contacts(session: Session, contacts: Sequence[Contact]) -> set[uuid.UUID]:
-    """Many new contacts in one multi-row INSERT; the IDs of the rows actually written.
+def insert_contact_rows(session: Session, rows: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
+    """Many new contacts, as complete rows (every column), in one multi-row INSERT; the IDs
+    of the rows actually written.
 
-    `insert_contact` for several people: a row that the unique index refuses is left out,
-    for the caller to apply on its own. The written ones join the session as persistent.
+    `insert_contact` for several people, without ORM objects: nothing later in the
+    request changes these rows. A row that the unique index refuses is left out, for the
+    caller to apply on its own.
     """
-    if not contacts:
+    if not rows:
         return set()
-    rows = []
-    for contact in contacts:
-        _fill_defaults(contact)
-        contact.search_profile = None
-        rows.append({key: getattr(contact, key) for key in _CONTACT_COLUMNS})
     statement = _INSERT_CONTACT[session.get_bind().dialect.name]
-    written = set(session.connection().execute(statement, rows).scalars())
-    for contact in contacts:
-        if contact.id in written:
-            _join_as_written(session, contact)
-    return written
+    return set(session.connection().execute(statement, rows).scalars())
 
 
-def contacts_by_keys(session: Session, keys: Sequence[ContactKey]) -> dict[ContactKey, Contact]:
-    """The existing contacts among these keys: one query, through the email index."""
+_CONTACT_IDS = select(
+    Contact.__table__.c.id,
+    Contact.__table__.c.agent_id,
+    Contact.__table__.c.phone_key,
+    Contact.__table__.c.email,
+).where(Contact.__table__.c.email.in_(bindparam("emails", expanding=True)))
+
+
+def contact_ids_by_keys(
+    session: Session, keys: Sequence[ContactKey]
+) -> dict[ContactKey, uuid.UUID]:
+    """The IDs of the existing contacts among these keys: one query, through the email
+    index, reading four columns rather than loading ORM objects."""
     if not keys:
         return {}
     wanted = set(keys)
-    found = session.scalars(
-        select(Contact).where(Contact.email.in_(sorted({k.email for k in keys})))
+    emails = sorted({key.email for key in keys})
+    found = session.connection().execute(_CONTACT_IDS, {"emails": emails})
+    by_key = {ContactKey(row.agent_id, row.phone_key, row.email): row.id for row in found}
+    return {key: contact_id for key, contact_id in by_key.items() if key in wanted}
+
+
+_SET_PROFILE = (
+    update(Contact.__table__)
+    .where(Contact.__table__.c.id == bindparam("contact_id"))
+    .values(
+        search_profile=bindparam("profile", type_=JSON(none_as_null=True)),
+        updated_at=bindparam("now", type_=Contact.__table__.c.updated_at.type),
     )
-    by_key = {ContactKey(c.agent_id, c.phone_key, c.email): c for c in found}
-    return {key: contact for key, contact in by_key.items() if key in wanted}
+)
+
+
+def set_search_profiles(session: Session, profiles: dict[uuid.UUID, dict[str, Any]]) -> None:
+    """Existing contacts' search profiles, by contact ID: one executemany UPDATE."""
+    if profiles:
+        now = utcnow()
+        session.connection().execute(
+            _SET_PROFILE,
+            [{"contact_id": key, "profile": value, "now": now} for key, value in profiles.items()],
+        )
 
 
 def _fill_defaults(row: Contact | Qualification) -> None:
@@ -243,20 +268,27 @@ def insert_leads(session: Session, leads: Sequence[Lead]) -> set[uuid.UUID]:
     return set(session.connection().execute(statement, rows).scalars())
 
 
+# Built once: a statement built per call costs more than running it on a small group.
+_OPEN_LEAD_KEYS = select(
+    Lead.__table__.c.agent_id,
+    Lead.__table__.c.listing_key,
+    Lead.__table__.c.phone_key,
+    Lead.__table__.c.email,
+).where(
+    Lead.__table__.c.email.in_(bindparam("emails", expanding=True)),
+    Lead.__table__.c.status != LeadStatus.ARCHIVED.value,
+)
+
+
 def open_lead_keys(session: Session, keys: Sequence[NaturalKey]) -> set[NaturalKey]:
     """Which of these natural keys already have an open lead: one query, through the email
     index, instead of one look-up per key."""
     if not keys:
         return set()
     wanted = set(keys)
-    leads = Lead.__table__.c
+    emails = sorted({key.email for key in keys})
     # Core, on the session's connection: columns only, nothing for the ORM to do.
-    found = session.connection().execute(
-        select(leads.agent_id, leads.listing_key, leads.phone_key, leads.email).where(
-            leads.email.in_(sorted({key.email for key in keys})),
-            leads.status != LeadStatus.ARCHIVED.value,
-        )
-    )
+    found = session.connection().execute(_OPEN_LEAD_KEYS, {"emails": emails})
     return {key for key in (NaturalKey(*row) for row in found) if key in wanted}
 
 

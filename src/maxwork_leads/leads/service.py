@@ -18,7 +18,7 @@ from maxwork_leads.leads.enums import LeadStatus, Stage
 from maxwork_leads.leads.matching import ContactKey, NaturalKey, fingerprint, listing_key, lock_id
 from maxwork_leads.leads.normalize import Phone, normalize_phone
 from maxwork_leads.leads.schemas import MANUAL_REFERENCE, LeadIn
-from maxwork_leads.models import Contact, Credential, Lead, Qualification, User
+from maxwork_leads.models import Credential, Lead, Qualification, User
 from maxwork_leads.models.base import utcnow
 
 CREATED = "created"
@@ -31,7 +31,6 @@ class LeadOutcome:
     lead: Lead
     agent: User
     operation: str
-    contact: Contact | None = None
     contact_operation: str | None = None
     qualification: Qualification | None = None
     warnings: list[str] = field(default_factory=list)
@@ -206,8 +205,6 @@ def _create(
         return None
     if outcome.qualification is not None:
         repository.insert_qualification(session, outcome.qualification)
-        if outcome.contact is not None:
-            contacts.update_profile(outcome.contact, outcome.qualification)
     repository.add_activity(
         session, _activity(lead, received, "created", None, changes, lead_in.message)
     )
@@ -259,7 +256,12 @@ def create_together(
                 continue
         leads.append(lead)
     contacted = [lead for lead in leads if lead and lead.status == LeadStatus.CONTACTED]
-    linked = contacts.link_together(session, contacted)
+    profiles = {
+        lead.id: qualifications.as_profile(started[lead.id][0])
+        for lead in contacted
+        if lead.id in started
+    }
+    linked = contacts.link_together(session, contacted, profiles)
     written = repository.insert_leads(
         session,
         [
@@ -277,17 +279,13 @@ def create_together(
         if lead is None or lead.id not in written:
             outcomes.append(None)
             continue
-        contact, contact_operation = linked.get(lead.id, (None, None))
         qualification, changes = started.get(lead.id, (None, _created_changes(lead)))
-        if contact is not None and qualification is not None:
-            contacts.update_profile(contact, qualification)
         outcomes.append(
             LeadOutcome(
                 lead=lead,
                 agent=prepared.route.agent,
                 operation=CREATED,
-                contact=contact,
-                contact_operation=contact_operation,
+                contact_operation=linked.get(lead.id),
                 qualification=qualification,
                 warnings=list(prepared.warnings),
             )
@@ -313,8 +311,6 @@ def _update(
     if lead.agent_id != agent.id:
         outcome.agent = session.get(User, lead.agent_id) or agent
     outcome.qualification = repository.qualification_for(session, lead.id)
-    if lead.contact_id is not None:
-        outcome.contact = repository.contact_by_id(session, lead.contact_id)
     if lead.last_fingerprint == digest:
         return outcome
 
@@ -338,8 +334,10 @@ def _update(
         outcome.qualification = qualifications.apply(session, lead, values, changes)
     if lead.status == LeadStatus.CONTACTED and lead.contact_id is None:
         contacts.link(session, lead, outcome)
-    elif outcome.contact is not None and outcome.qualification is not None and values:
-        contacts.update_profile(outcome.contact, outcome.qualification)
+    elif lead.contact_id is not None and outcome.qualification is not None and values:
+        contact = repository.contact_by_id(session, lead.contact_id)
+        if contact is not None:
+            contacts.update_profile(contact, outcome.qualification)
     lead.last_fingerprint = digest
     lead.updated_at = utcnow()
     _stamp(session, lead)
