@@ -8,6 +8,7 @@ from maxwork_leads.db import Database
 from maxwork_leads.ids import new_id
 from maxwork_leads.leads import repository
 from maxwork_leads.models import Credential, Lead
+from maxwork_leads.models.base import utcnow
 from tests.factories import make_world
 
 
@@ -54,3 +55,28 @@ def test_a_second_lead_with_the_same_external_id_is_refused_quietly(db: Database
         other_person = a_lead(world, credential_id, external_id="E-1", email="b@example.com")
         assert repository.insert_lead(session, first) is True
         assert repository.insert_lead(session, other_person) is False
+
+
+def test_leads_written_together_keep_every_value_and_skip_the_refused_ones(db: Database) -> None:
+    """One INSERT for many leads (on PostgreSQL from one array per column): NULLs, times and
+    IDs come back as sent, and a row a unique index refuses is left out of the answer."""
+    world = make_world(db)
+    now = utcnow()
+    with db.session_scope() as session:
+        credential_id = session.scalars(select(Credential.id)).one()
+        taken = a_lead(world, credential_id, email="taken@example.com")
+        assert repository.insert_lead(session, taken) is True
+        sent = [
+            a_lead(world, credential_id, email="a@example.com", external_id="E-1", enquired_at=now),
+            a_lead(world, credential_id, email="b@example.com", listing_id=None, message=""),
+            a_lead(world, credential_id, email="taken@example.com"),
+        ]
+        written = repository.insert_leads(session, sent)
+        assert written == {sent[0].id, sent[1].id}
+    with db.session_scope() as session:
+        first = session.get(Lead, sent[0].id)
+        second = session.get(Lead, sent[1].id)
+        assert first is not None and second is not None
+        assert (first.external_id, first.enquired_at, first.contact_id) == ("E-1", now, None)
+        assert (second.listing_id, second.message, second.external_id) == (None, "", None)
+        assert first.change_seq is not None and first.created_at is not None

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     ColumnElement,
     and_,
+    any_,
     bindparam,
     func,
     literal_column,
@@ -19,11 +20,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import insert as sql_insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from maxwork_leads.db import arrays
 from maxwork_leads.ids import new_id
 from maxwork_leads.leads.enums import LeadStatus
 from maxwork_leads.leads.matching import ContactKey, NaturalKey
@@ -123,6 +126,14 @@ _INSERT_LEAD = {
 _LEAD_COLUMNS = [column.key for column in Lead.__table__.columns if column.key != "change_seq"]
 
 
+# PostgreSQL's many-lead INSERT takes one array per column (see db.arrays).
+_INSERT_LEADS_FROM_ARRAYS = (
+    arrays.insert_from_arrays(Lead.__table__, _LEAD_COLUMNS, {"change_seq": _POSTGRES_NEXT_SEQ})
+    .on_conflict_do_nothing()
+    .returning(Lead.__table__.c.id)
+)
+
+
 def insert_lead(session: Session, lead: Lead) -> bool:
     """A new lead as one INSERT of the complete row, built before it is written.
 
@@ -190,12 +201,25 @@ def insert_contact_rows(session: Session, rows: Sequence[dict[str, Any]]) -> set
     return set(session.connection().execute(statement, rows).scalars())
 
 
-_CONTACT_IDS = select(
-    Contact.__table__.c.id,
-    Contact.__table__.c.agent_id,
-    Contact.__table__.c.phone_key,
-    Contact.__table__.c.email,
-).where(Contact.__table__.c.email.in_(bindparam("emails", expanding=True)))
+def _one_of(column: Any) -> dict[str, ColumnElement[bool]]:
+    """`column` is one of the `emails` parameter's values, per dialect: on PostgreSQL
+    `= ANY` of one array, a statement text of one length for any number of values (see
+    db.arrays); on SQLite an expanding IN."""
+    return {
+        "postgresql": column == any_(bindparam("emails", type_=ARRAY(column.type))),
+        "sqlite": column.in_(bindparam("emails", expanding=True)),
+    }
+
+
+_CONTACT_IDS = {
+    dialect: select(
+        Contact.__table__.c.id,
+        Contact.__table__.c.agent_id,
+        Contact.__table__.c.phone_key,
+        Contact.__table__.c.email,
+    ).where(condition)
+    for dialect, condition in _one_of(Contact.__table__.c.email).items()
+}
 
 
 def contact_ids_by_keys(
@@ -207,7 +231,8 @@ def contact_ids_by_keys(
         return {}
     wanted = set(keys)
     emails = sorted({key.email for key in keys})
-    found = session.connection().execute(_CONTACT_IDS, {"emails": emails})
+    statement = _CONTACT_IDS[session.get_bind().dialect.name]
+    found = session.connection().execute(statement, {"emails": emails})
     by_key = {ContactKey(row.agent_id, row.phone_key, row.email): row.id for row in found}
     return {key: contact_id for key, contact_id in by_key.items() if key in wanted}
 
@@ -264,20 +289,22 @@ def insert_leads(session: Session, leads: Sequence[Lead]) -> set[uuid.UUID]:
             if params[key] is None:
                 params[key] = now
         rows.append(params)
-    statement = _INSERT_LEAD[session.get_bind().dialect.name]
-    return set(session.connection().execute(statement, rows).scalars())
+    if is_postgresql(session):
+        params = arrays.as_arrays(rows, _LEAD_COLUMNS)
+        return set(session.connection().execute(_INSERT_LEADS_FROM_ARRAYS, params).scalars())
+    return set(session.connection().execute(_INSERT_LEAD["sqlite"], rows).scalars())
 
 
 # Built once: a statement built per call costs more than running it on a small group.
-_OPEN_LEAD_KEYS = select(
-    Lead.__table__.c.agent_id,
-    Lead.__table__.c.listing_key,
-    Lead.__table__.c.phone_key,
-    Lead.__table__.c.email,
-).where(
-    Lead.__table__.c.email.in_(bindparam("emails", expanding=True)),
-    Lead.__table__.c.status != LeadStatus.ARCHIVED.value,
-)
+_OPEN_LEAD_KEYS = {
+    dialect: select(
+        Lead.__table__.c.agent_id,
+        Lead.__table__.c.listing_key,
+        Lead.__table__.c.phone_key,
+        Lead.__table__.c.email,
+    ).where(condition, Lead.__table__.c.status != LeadStatus.ARCHIVED.value)
+    for dialect, condition in _one_of(Lead.__table__.c.email).items()
+}
 
 
 def open_lead_keys(session: Session, keys: Sequence[NaturalKey]) -> set[NaturalKey]:
@@ -288,7 +315,8 @@ def open_lead_keys(session: Session, keys: Sequence[NaturalKey]) -> set[NaturalK
     wanted = set(keys)
     emails = sorted({key.email for key in keys})
     # Core, on the session's connection: columns only, nothing for the ORM to do.
-    found = session.connection().execute(_OPEN_LEAD_KEYS, {"emails": emails})
+    statement = _OPEN_LEAD_KEYS[session.get_bind().dialect.name]
+    found = session.connection().execute(statement, {"emails": emails})
     return {key for key in (NaturalKey(*row) for row in found) if key in wanted}
 
 
@@ -369,7 +397,12 @@ def insert_qualifications(session: Session, qualifications: Sequence[Qualificati
 
 
 def add_activity(session: Session, *rows: dict[str, Any]) -> None:
-    """A bulk INSERT: activity rows are never read back in the request that writes them."""
+    """A bulk INSERT: activity rows are never read back in the request that writes them.
+
+    Not through `db.arrays` on PostgreSQL: psycopg writes arrays of text, escaping each
+    value with a regular expression, and the JSON payloads made that slower than a
+    pipelined executemany.
+    """
     if rows:
         session.connection().execute(sql_insert(LeadActivity.__table__), list(rows))
 
