@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from maxwork_leads.errors import ValidationFailed
 from maxwork_leads.leads import repository
 from maxwork_leads.leads.enums import Stage
+from maxwork_leads.leads.new_lead import NewLead
 from maxwork_leads.models import Lead, Qualification
 
 RANGES = (("price_min", "price_max"), ("room_min", "room_max"), ("area_min", "area_max"))
@@ -35,7 +36,7 @@ def apply(
     return qualification
 
 
-def start(lead: Lead, values: dict[str, Any], changes: dict[str, Any]) -> Qualification:
+def start(lead: NewLead, values: dict[str, Any], changes: dict[str, Any]) -> Qualification:
     """A new lead's qualification, not yet written, and the lead moved to Qualification.
 
     Raises ValidationFailed, changing nothing, when the ranges sent do not hold.
@@ -58,7 +59,7 @@ def _merge(qualification: Qualification, values: dict[str, Any], changes: dict[s
         changes["qualification"] = changed
 
 
-def _to_stage(lead: Lead, changes: dict[str, Any]) -> None:
+def _to_stage(lead: Lead | NewLead, changes: dict[str, Any]) -> None:
     if lead.stage != Stage.QUALIFICATION.value:
         changes["stage"] = [lead.stage, Stage.QUALIFICATION.value]
         lead.stage = Stage.QUALIFICATION.value

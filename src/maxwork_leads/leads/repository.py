@@ -30,6 +30,7 @@ from maxwork_leads.db import arrays
 from maxwork_leads.ids import new_id
 from maxwork_leads.leads.enums import LeadStatus
 from maxwork_leads.leads.matching import ContactKey, NaturalKey
+from maxwork_leads.leads.new_lead import NewLead
 from maxwork_leads.models import Base, Contact, Lead, LeadActivity, LeadLink, Qualification, User
 from maxwork_leads.models.base import utcnow
 
@@ -134,7 +135,7 @@ _INSERT_LEADS_FROM_ARRAYS = (
 )
 
 
-def insert_lead(session: Session, lead: Lead) -> bool:
+def insert_lead(session: Session, lead: Lead | NewLead) -> bool:
     """A new lead as one INSERT of the complete row, built before it is written.
 
     Cheaper than the unit of work, and the request never reads the row back. ON CONFLICT
@@ -272,7 +273,7 @@ def _join_as_written(session: Session, row: Contact | Qualification) -> None:
     session.add(row)
 
 
-def insert_leads(session: Session, leads: Sequence[Lead]) -> set[uuid.UUID]:
+def insert_leads(session: Session, leads: Sequence[Lead | NewLead]) -> set[uuid.UUID]:
     """Many new leads in one multi-row INSERT; the IDs of the rows actually written.
 
     A row that a unique index refuses is left out (ON CONFLICT DO NOTHING), for the caller

@@ -16,6 +16,7 @@ from maxwork_leads.ids import new_id
 from maxwork_leads.leads import contacts, lifecycle, qualifications, repository, routing
 from maxwork_leads.leads.enums import LeadStatus, Stage
 from maxwork_leads.leads.matching import ContactKey, NaturalKey, fingerprint, listing_key, lock_id
+from maxwork_leads.leads.new_lead import NewLead
 from maxwork_leads.leads.normalize import Phone, normalize_phone
 from maxwork_leads.leads.schemas import MANUAL_REFERENCE, LeadIn
 from maxwork_leads.models import Credential, Lead, Qualification, User
@@ -28,7 +29,7 @@ UNCHANGED = "unchanged"
 
 @dataclass
 class LeadOutcome:
-    lead: Lead
+    lead: Lead | NewLead
     agent: User
     operation: str
     contact_operation: str | None = None
@@ -95,8 +96,8 @@ def apply(session: Session, prepared: Prepared, received: Received) -> LeadOutco
     digest = fingerprint(_meaning(lead_in, prepared.phone))
     lead = _find(session, lead_in, key, credential, warnings)
     if lead is None:
-        lead = _new_lead(lead_in, prepared.route, key, prepared.phone, credential, digest)
-        created = _create(session, lead, lead_in, prepared.route.agent, received, warnings)
+        new = _new_lead(lead_in, prepared.route, key, prepared.phone, credential, digest)
+        created = _create(session, new, lead_in, prepared.route.agent, received, warnings)
         if created is not None:
             return created
         lead = _find(session, lead_in, key, credential, warnings)
@@ -150,10 +151,10 @@ def _new_lead(
     phone: Phone,
     credential: Credential,
     digest: str,
-) -> Lead:
+) -> NewLead:
     now = utcnow()
     status = lead_in.lead_status
-    return Lead(
+    return NewLead(
         id=new_id(),
         agency_id=route.agency.id,
         agent_id=route.agent.id,
@@ -187,7 +188,7 @@ def _stamp(session: Session, lead: Lead) -> None:
 
 def _create(
     session: Session,
-    lead: Lead,
+    lead: NewLead,
     lead_in: LeadIn,
     agent: User,
     received: Received,
@@ -211,7 +212,7 @@ def _create(
     return outcome
 
 
-def _created_changes(lead: Lead) -> dict[str, Any]:
+def _created_changes(lead: NewLead) -> dict[str, Any]:
     """What a new lead's activity records first: its status and why it went to its agent."""
     return {"status": [None, lead.status], "routing": lead.routing_reason}
 
@@ -235,7 +236,7 @@ def create_together(
     have given for it alone. None for a request to apply alone: a row a unique index
     refused, or qualification ranges that do not hold (refused there, with its message).
     """
-    leads: list[Lead | None] = []
+    leads: list[NewLead | None] = []
     started: dict[object, tuple[Qualification, dict[str, Any]]] = {}
     for prepared, received in batch:
         lead = _new_lead(
@@ -350,7 +351,7 @@ def _update(
 
 
 def _activity(
-    lead: Lead,
+    lead: Lead | NewLead,
     received: Received,
     kind: str,
     status_before: str | None,
