@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,6 +42,12 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def json_text(value: Any) -> str:
+    """JSON columns (activity payloads and changes, search profiles) written with orjson:
+    a tenth of the standard library's time for a request's payload."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def make_engine(settings: Settings) -> Engine:
     """An engine for the configured database, with the pragmas and pool that suit it."""
     url = sqlalchemy_url(settings.database_url)
@@ -50,12 +57,22 @@ def make_engine(settings: Settings) -> Engine:
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
         pooling = {} if in_memory else {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30}
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 10}, **pooling
+            url,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            json_serializer=json_text,
+            json_deserializer=orjson.loads,
+            **pooling,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    engine = create_engine(url, pool_size=settings.pool_size, max_overflow=settings.pool_size)
+    engine = create_engine(
+        url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        json_serializer=json_text,
+        json_deserializer=orjson.loads,
+    )
     event.listen(engine, "checkin", _mark_idle)
     event.listen(engine, "checkout", _pinger(engine.dialect.do_ping))
     return engine
