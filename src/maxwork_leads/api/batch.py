@@ -11,11 +11,7 @@ from sqlalchemy.orm import Session
 
 from maxwork_leads import wire_examples as wire
 from maxwork_leads.api import pipeline
-from maxwork_leads.api.deps import (
-    CallerDep,
-    ServicesDep,
-    documented,
-)
+from maxwork_leads.api.deps import caller_of, documented, services_of
 from maxwork_leads.api.errors import ErrorDetail, error_body, responses
 from maxwork_leads.api.lead_work import parse_lead, to_wire
 from maxwork_leads.api.pipeline import Work
@@ -127,11 +123,9 @@ BATCH_BODY = {
     },
     openapi_extra={**BATCH_BODY, **documented(idempotent=True)},
 )
-async def post_batch(
-    request: Request,
-    caller: CallerDep,
-    services: ServicesDep,
-) -> Response:
+async def post_batch(request: Request) -> Response:
+    # Read here rather than declared as dependencies, as for the single POST.
+    caller, services = caller_of(request), services_of(request)
     call = caller.call("leads/batch", caller.idempotency_key)
     region = services.settings.default_region
 

@@ -18,10 +18,14 @@ from maxwork_leads.integration import scrub
 from maxwork_leads.models.base import utcnow
 
 
+def services_of(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
 async def get_services(request: Request) -> Services:
     # async, like every dependency here: FastAPI runs a plain `def` dependency in its thread
     # pool, a thread hop per request for what is an attribute read.
-    return request.app.state.services  # type: ignore[no-any-return]
+    return services_of(request)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
@@ -64,7 +68,7 @@ class Caller:
         )
 
 
-async def get_caller(request: Request) -> Caller:
+def caller_of(request: Request) -> Caller:
     """The claims, read from the request as `CREDENTIAL_PARAMETERS` document them.
 
     Read by hand rather than declared as FastAPI parameters: these are plain optional
@@ -85,6 +89,10 @@ async def get_caller(request: Request) -> Caller:
         scrub.clean_text(user_agent, 500) if user_agent else None,
         headers.get("idempotency-key"),
     )
+
+
+async def get_caller(request: Request) -> Caller:
+    return caller_of(request)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
