@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("maxwork_leads.access")
@@ -34,7 +34,7 @@ class AccessLog:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            log.info(json.dumps(_entry(scope, status, started)))
+            log.info(orjson.dumps(_entry(scope, status, started)).decode())
 
 
 def _entry(scope: Scope, status: int, started: float) -> dict[str, Any]:
