@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 
 from maxwork_leads.db import Database
@@ -35,6 +37,12 @@ def test_the_server_log_never_contains_the_token(db: Database, database_url: str
                 json=lead_body(Public_Reference=world.listing.public_reference, Lead_Status=status),
             )
         log = server.log()
-    assert '"path": "/listingexport/leads"' in log
+    access = [
+        json.loads(line.split("maxwork_leads.access ", 1)[1])
+        for line in log.splitlines()
+        if "maxwork_leads.access " in line
+    ]
+    leads = [entry["status"] for entry in access if entry["path"] == "/listingexport/leads"]
+    assert leads == [201, 422]
     assert world.caller.token not in log
     assert "token=" not in log
