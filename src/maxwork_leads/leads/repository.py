@@ -50,14 +50,19 @@ def lock_keys(session: Session, lock_ids: Sequence[int]) -> None:
     )
 
 
+_BY_EXTERNAL_ID = (
+    select(Lead)
+    .where(Lead.credential_id == bindparam("credential_id"))
+    .where(Lead.external_id == bindparam("external_id"))
+    .with_for_update()
+)
+
+
 def lead_by_external_id(
     session: Session, credential_id: uuid.UUID, external_id: str
 ) -> Lead | None:
-    return session.scalar(
-        select(Lead)
-        .where(Lead.credential_id == credential_id, Lead.external_id == external_id)
-        .with_for_update()
-    )
+    params = {"credential_id": credential_id, "external_id": external_id}
+    return session.scalar(_BY_EXTERNAL_ID, params)
 
 
 # Built once: these run on every request, and building a statement costs more than its
@@ -346,14 +351,16 @@ def insert(session: Session, row: Base) -> bool:
     return True
 
 
+_CONTACT_BY_KEY = select(Contact).where(
+    Contact.agent_id == bindparam("agent_id"),
+    Contact.phone_key == bindparam("phone_key"),
+    Contact.email == bindparam("email"),
+)
+
+
 def contact_by_key(session: Session, key: ContactKey) -> Contact | None:
-    return session.scalar(
-        select(Contact).where(
-            Contact.agent_id == key.agent_id,
-            Contact.phone_key == key.phone_key,
-            Contact.email == key.email,
-        )
-    )
+    params = {"agent_id": key.agent_id, "phone_key": key.phone_key, "email": key.email}
+    return session.scalar(_CONTACT_BY_KEY, params)
 
 
 def contact_by_id(session: Session, contact_id: uuid.UUID) -> Contact | None:
