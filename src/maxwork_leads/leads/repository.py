@@ -367,8 +367,11 @@ def contact_by_id(session: Session, contact_id: uuid.UUID) -> Contact | None:
     return session.get(Contact, contact_id)
 
 
+_QUALIFICATION_OF = select(Qualification).where(Qualification.lead_id == bindparam("lead_id"))
+
+
 def qualification_for(session: Session, lead_id: uuid.UUID) -> Qualification | None:
-    return session.scalar(select(Qualification).where(Qualification.lead_id == lead_id))
+    return session.scalar(_QUALIFICATION_OF, {"lead_id": lead_id})
 
 
 _QUALIFICATION = Qualification.__table__
