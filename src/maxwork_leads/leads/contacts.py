@@ -23,7 +23,7 @@ CREATED = "created"
 MATCHED = "matched"
 
 
-def link(session: Session, lead: Lead | NewLead, outcome: LeadOutcome) -> Contact:
+def link(session: Session, lead: Lead | NewLead, outcome: LeadOutcome) -> None:
     """Find the agent's contact for this person, creating it if none exists, and link it.
 
     The contact's search profile follows the outcome's qualification, when it has one.
@@ -49,7 +49,6 @@ def link(session: Session, lead: Lead | NewLead, outcome: LeadOutcome) -> Contac
     if outcome.qualification is not None:
         update_profile(contact, outcome.qualification)
     outcome.contact_operation = operation
-    return contact
 
 
 def link_together(
