@@ -8,9 +8,13 @@ import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from maxwork_leads.db import Database, engine
+from maxwork_leads.leads import repository
+from maxwork_leads.leads.matching import NaturalKey
 from maxwork_leads.settings import Settings
+from tests.factories import World, make_world
 
 pytestmark = pytest.mark.postgres
 
@@ -49,3 +53,50 @@ def test_a_connection_back_within_the_idle_time_is_used_without_a_check(
     terminate(postgresql_url, pooled_backend(one_connection))
     with pytest.raises(OperationalError):
         pooled_backend(one_connection)
+
+
+def test_a_statement_run_many_times_is_planned_for_the_table_as_it_has_grown(
+    one_connection: Database,
+) -> None:
+    """A plan kept from when `leads` was empty would scan it whole once it has grown."""
+    world = make_world(one_connection)
+    key = NaturalKey(world.agent.id, str(world.listing.id), "+351910000001", "p1@example.com")
+    for _ in range(12):  # past psycopg's prepare threshold and PostgreSQL's custom plans
+        with one_connection.session_scope() as session:
+            repository.open_lead_keys(session, [key])
+    with one_connection.session_scope() as session:
+        _grow_leads(session, world, 20_000)
+    scans = text("SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'leads'")
+    with one_connection.session_scope() as session:
+        seq_before, index_before = session.execute(scans).one()
+        assert repository.open_lead_keys(session, [key]) == {key}
+        seq_after, index_after = session.execute(scans).one()
+    assert (seq_after - seq_before, index_after - index_before) == (0, 1)
+
+
+def _grow_leads(session: Session, world: World, count: int) -> None:
+    """`count` open leads of distinct people for the world's agent, `p1@example.com` first."""
+    session.execute(
+        text(
+            """
+            INSERT INTO leads (id, agency_id, agent_id, listing_id, listing_key,
+                public_reference, credential_id, status, stage, routing_reason, sender_name,
+                email, phone_raw, phone_key, message, last_fingerprint, enquired_at,
+                created_at, updated_at, change_seq)
+            SELECT gen_random_uuid(), :agency, :agent, :listing, :listing_key, :reference,
+                (SELECT id FROM credentials WHERE username = :username), 'New', 'Lead',
+                'listing_agent', 'P', 'p' || g || '@example.com', '91',
+                '+35191' || lpad(g::text, 7, '0'), 'm', 'f', now(), now(), now(), g
+            FROM generate_series(1, :count) AS g
+            """
+        ),
+        {
+            "agency": world.agency.id,
+            "agent": world.agent.id,
+            "listing": world.listing.id,
+            "listing_key": str(world.listing.id),
+            "reference": world.listing.public_reference,
+            "username": world.caller.username,
+            "count": count,
+        },
+    )

@@ -73,9 +73,27 @@ def make_engine(settings: Settings) -> Engine:
         json_serializer=json_text,
         json_deserializer=orjson.loads,
     )
+    event.listen(engine, "connect", _custom_plans)
     event.listen(engine, "checkin", _mark_idle)
     event.listen(engine, "checkout", _pinger(engine.dialect.do_ping))
     return engine
+
+
+def _custom_plans(dbapi_connection: Any, _record: Any) -> None:
+    """Plan every statement for its parameters and the tables as they are now.
+
+    psycopg prepares a statement on the server after a few executions, and PostgreSQL
+    may then keep one generic plan for it until the table is next analyzed. A plan made
+    while a table was nearly empty (a new database, or before autovacuum has analyzed a
+    fast-growing table) scanned `leads` whole for every group's open-lead look-up: in a
+    40 s run on a new database, 4,292 sequential scans reading 96 million rows, and
+    throughput falling from 1,510 to 735 requests/s. Planning these short statements
+    each time costs far less.
+    """
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    dbapi_connection.execute("SET plan_cache_mode = force_custom_plan")
+    dbapi_connection.autocommit = autocommit
 
 
 # A connection back from the pool after this long may have been closed by the server (a
