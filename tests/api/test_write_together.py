@@ -43,6 +43,16 @@ def person(world: World, n: int, **fields: Any) -> dict[str, Any]:
     return lead_body(Public_Reference=world.listing.public_reference, **body)
 
 
+def contacted_earlier(
+    services: pipeline.Services, db: Database, world: World, n: int
+) -> pipeline.Answer:
+    """Person `n` made a contact of the agent with a lead on another listing."""
+    other = make_listing(db, agency=world.agency, agent=world.agent)
+    known = person(world, n, Lead_Status="Contacted")
+    known["Public_Reference"] = other.public_reference
+    return write_together(services, [job(world, known)])[0]
+
+
 def count(db: Database, what: Any) -> int:
     with db.session_scope() as session:
         return int(session.scalar(select(func.count()).select_from(what)) or 0)
@@ -119,10 +129,7 @@ def test_new_leads_of_distinct_people_are_written_with_one_insert(
 def test_contacted_people_are_linked_to_their_contacts_together(
     services: pipeline.Services, db: Database, world: World
 ) -> None:
-    other = make_listing(db, agency=world.agency, agent=world.agent)
-    known = person(world, 1, Lead_Status="Contacted")
-    known["Public_Reference"] = other.public_reference
-    earlier = write_together(services, [job(world, known)])[0]
+    earlier = contacted_earlier(services, db, world, 1)
     statements = lead_inserts(services.database)
     jobs = [
         job(world, person(world, 1, Lead_Status="Contacted")),
@@ -170,10 +177,7 @@ def test_qualified_new_leads_are_written_together_with_their_qualifications(
 def test_a_known_contact_takes_the_search_profile_of_a_qualified_lead_in_a_group(
     services: pipeline.Services, db: Database, world: World
 ) -> None:
-    other = make_listing(db, agency=world.agency, agent=world.agent)
-    known = person(world, 1, Lead_Status="Contacted")
-    known["Public_Reference"] = other.public_reference
-    earlier = write_together(services, [job(world, known)])[0]
+    earlier = contacted_earlier(services, db, world, 1)
     with db.session_scope() as session:
         contact = session.get(Contact, UUID(earlier.body["Contact_Id"]))
         assert contact is not None and contact.search_profile is None

@@ -207,25 +207,23 @@ def insert_contact_rows(session: Session, rows: Sequence[dict[str, Any]]) -> set
     return set(session.connection().execute(statement, rows).scalars())
 
 
-def _one_of(column: Any) -> dict[str, ColumnElement[bool]]:
-    """`column` is one of the `emails` parameter's values, per dialect: on PostgreSQL
-    `= ANY` of one array, a statement text of one length for any number of values (see
-    db.arrays); on SQLite an expanding IN."""
+def _by_email(table: Any, columns: Sequence[str], *more: Any) -> dict[str, Any]:
+    """Per dialect, SELECT `columns` of the rows whose email is one of the `emails`
+    parameter's values: on PostgreSQL `= ANY` of one array, a statement text of one length
+    for any number of values (see db.arrays); on SQLite an expanding IN. Built once: a
+    statement built per call costs more than running it on a small group."""
+    email = table.c.email
+    one_of = {
+        "postgresql": email == any_(bindparam("emails", type_=ARRAY(email.type))),
+        "sqlite": email.in_(bindparam("emails", expanding=True)),
+    }
     return {
-        "postgresql": column == any_(bindparam("emails", type_=ARRAY(column.type))),
-        "sqlite": column.in_(bindparam("emails", expanding=True)),
+        dialect: select(*[table.c[key] for key in columns]).where(condition, *more)
+        for dialect, condition in one_of.items()
     }
 
 
-_CONTACT_IDS = {
-    dialect: select(
-        Contact.__table__.c.id,
-        Contact.__table__.c.agent_id,
-        Contact.__table__.c.phone_key,
-        Contact.__table__.c.email,
-    ).where(condition)
-    for dialect, condition in _one_of(Contact.__table__.c.email).items()
-}
+_CONTACT_IDS = _by_email(Contact.__table__, ["id", "agent_id", "phone_key", "email"])
 
 
 def contact_ids_by_keys(
@@ -301,16 +299,11 @@ def insert_leads(session: Session, leads: Sequence[Lead | NewLead]) -> set[uuid.
     return set(session.connection().execute(_INSERT_LEAD["sqlite"], rows).scalars())
 
 
-# Built once: a statement built per call costs more than running it on a small group.
-_OPEN_LEAD_KEYS = {
-    dialect: select(
-        Lead.__table__.c.agent_id,
-        Lead.__table__.c.listing_key,
-        Lead.__table__.c.phone_key,
-        Lead.__table__.c.email,
-    ).where(condition, Lead.__table__.c.status != LeadStatus.ARCHIVED.value)
-    for dialect, condition in _one_of(Lead.__table__.c.email).items()
-}
+_OPEN_LEAD_KEYS = _by_email(
+    Lead.__table__,
+    ["agent_id", "listing_key", "phone_key", "email"],
+    Lead.__table__.c.status != LeadStatus.ARCHIVED.value,
+)
 
 
 def open_lead_keys(session: Session, keys: Sequence[NaturalKey]) -> set[NaturalKey]:
