@@ -148,17 +148,23 @@ def insert_lead(session: Session, lead: Lead | NewLead) -> bool:
     error, so no savepoint is needed: False then, and the caller reads the winner's row.
     The change number is set by the statement itself (see `next_change_seq`).
     """
-    state = lead.__dict__
-    params = {key: state.get(key) for key in _LEAD_COLUMNS}
-    now = utcnow()
-    for key, default in (("created_at", now), ("updated_at", now), ("enquired_at", now)):
-        if params[key] is None:
-            params[key] = default
-    if params["id"] is None:
-        params["id"] = lead.id = new_id()
+    params = _lead_row(lead, utcnow())
     statement = _INSERT_LEAD[session.get_bind().dialect.name]
     # RETURNING, not the row count: drivers may report -1 for this statement.
     return session.connection().execute(statement, params).first() is not None
+
+
+def _lead_row(lead: Lead | NewLead, now: Any) -> dict[str, Any]:
+    """The INSERT parameters of a new lead, with the defaults a flush would have set (a
+    `NewLead` has them all; a `Lead` built by hand may not)."""
+    state = lead.__dict__
+    row = {key: state.get(key) for key in _LEAD_COLUMNS}
+    for key in ("created_at", "updated_at", "enquired_at"):
+        if row[key] is None:
+            row[key] = now
+    if row["id"] is None:
+        row["id"] = lead.id = new_id()
+    return row
 
 
 def _insert_contact_statement(insert_for: Any) -> Any:
@@ -285,14 +291,7 @@ def insert_leads(session: Session, leads: Sequence[Lead | NewLead]) -> set[uuid.
     if not leads:
         return set()
     now = utcnow()
-    rows = []
-    for lead in leads:
-        state = lead.__dict__
-        params = {key: state.get(key) for key in _LEAD_COLUMNS}
-        for key in ("created_at", "updated_at", "enquired_at"):
-            if params[key] is None:
-                params[key] = now
-        rows.append(params)
+    rows = [_lead_row(lead, now) for lead in leads]
     if is_postgresql(session):
         params = arrays.as_arrays(rows, _LEAD_COLUMNS)
         return set(session.connection().execute(_INSERT_LEADS_FROM_ARRAYS, params).scalars())

@@ -6,6 +6,7 @@ it never commits.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -237,7 +238,8 @@ def create_together(
     refused, or qualification ranges that do not hold (refused there, with its message).
     """
     leads: list[NewLead | None] = []
-    started: dict[object, tuple[Qualification, dict[str, Any]]] = {}
+    started: dict[uuid.UUID, Qualification] = {}
+    changes: dict[uuid.UUID, dict[str, Any]] = {}
     for prepared, received in batch:
         lead = _new_lead(
             prepared.lead_in,
@@ -247,18 +249,18 @@ def create_together(
             received.credential,
             fingerprint(_meaning(prepared.lead_in, prepared.phone)),
         )
-        changes = _created_changes(lead)
+        changes[lead.id] = _created_changes(lead)
         values = prepared.lead_in.qualification_values()
         if values:
             try:
-                started[lead.id] = (qualifications.start(lead, values, changes), changes)
+                started[lead.id] = qualifications.start(lead, values, changes[lead.id])
             except ValidationFailed:
                 leads.append(None)
                 continue
         leads.append(lead)
     contacted = [lead for lead in leads if lead and lead.status == LeadStatus.CONTACTED]
     profiles = {
-        lead.id: qualifications.as_profile(started[lead.id][0])
+        lead.id: qualifications.as_profile(started[lead.id])
         for lead in contacted
         if lead.id in started
     }
@@ -272,7 +274,7 @@ def create_together(
         ],
     )
     repository.insert_qualifications(
-        session, [started[lead_id][0] for lead_id in started if lead_id in written]
+        session, [started[lead_id] for lead_id in started if lead_id in written]
     )
     outcomes: list[LeadOutcome | None] = []
     activity = []
@@ -280,19 +282,18 @@ def create_together(
         if lead is None or lead.id not in written:
             outcomes.append(None)
             continue
-        qualification, changes = started.get(lead.id, (None, _created_changes(lead)))
         outcomes.append(
             LeadOutcome(
                 lead=lead,
                 agent=prepared.route.agent,
                 operation=CREATED,
                 contact_operation=linked.get(lead.id),
-                qualification=qualification,
+                qualification=started.get(lead.id),
                 warnings=list(prepared.warnings),
             )
         )
         activity.append(
-            _activity(lead, received, "created", None, changes, prepared.lead_in.message)
+            _activity(lead, received, "created", None, changes[lead.id], prepared.lead_in.message)
         )
     repository.add_activity(session, *activity)
     return outcomes
