@@ -59,6 +59,18 @@ def test_a_malformed_body_with_a_valid_credential_is_in_its_history(
     assert entries[0]["Body"] == "{not json"
 
 
+def test_a_request_refused_for_an_overlong_idempotency_key_is_in_its_history(
+    client: TestClient, world: World
+) -> None:
+    """The key is clipped to the column's 255 characters; the refusal is kept anyway."""
+    response = post_lead(client, world.caller, body_for(world), **{"Idempotency-Key": "k" * 300})
+    assert response.status_code == 400
+    entries = history(client, world.caller)["Entries"]
+    assert [(e["Status_Code"], e["Error_Code"]) for e in entries] == [
+        (400, "invalid_idempotency_key")
+    ]
+
+
 def test_requests_that_do_not_prove_the_credential_stay_out_of_its_history(
     client: TestClient, db: Database, world: World
 ) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from maxwork_leads.errors import ValidationFailed
+from maxwork_leads.ids import new_id
 from maxwork_leads.integration import repository
 from maxwork_leads.integration.schemas import HistoryEntry, HistoryPage
 from maxwork_leads.models.base import utcnow
@@ -62,12 +63,13 @@ def record_many(
         session,
         [
             dict(
+                id=new_id(),
                 received_at=origin.received_at,
                 credential_id=credential_id,
                 username=(origin.username or "")[:100] or None,
                 endpoint=origin.endpoint,
                 user_agent=origin.user_agent,
-                idempotency_key=origin.idempotency_key,
+                idempotency_key=(origin.idempotency_key or "")[:255] or None,
                 duration_ms=origin.duration_ms,
                 batch_index=entry.batch_index,
                 status_code=entry.status_code,

@@ -6,16 +6,21 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from maxwork_leads.db.rows import RowInsert
 from maxwork_leads.models import IdempotencyKey, IntegrationRequest
+
+_REQUEST_ROWS = RowInsert(
+    IntegrationRequest.__table__, [c.key for c in IntegrationRequest.__table__.columns]
+)
 
 
 def add_requests(session: Session, rows: list[dict[str, Any]]) -> None:
-    """A bulk INSERT: history rows are never read back in the request that writes them."""
-    if rows:
-        session.connection().execute(insert(IntegrationRequest.__table__), rows)
+    """Complete history rows (every column), written in bulk (see `db.rows`: COPY on
+    PostgreSQL): they are never read back in the request that writes them."""
+    _REQUEST_ROWS.execute(session.connection(), rows)
 
 
 def requests_page(

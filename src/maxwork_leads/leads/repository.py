@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from maxwork_leads.db import arrays
+from maxwork_leads.db.rows import RowInsert
 from maxwork_leads.ids import new_id
 from maxwork_leads.leads.enums import LeadStatus
 from maxwork_leads.leads.matching import ContactKey, NaturalKey
@@ -79,7 +80,10 @@ _LATEST_ARCHIVED = (
     .order_by(Lead.created_at.desc(), Lead.id.desc())
     .limit(1)
 )
-_SQLITE_NEXT_SEQ = select(func.coalesce(func.max(Lead.change_seq), 0) + 1).scalar_subquery()
+# Literal numbers, not bound ones: `_LEAD_ROWS` takes no parameters besides its columns.
+_SQLITE_NEXT_SEQ = select(
+    func.coalesce(func.max(Lead.change_seq), literal_column("0")) + literal_column("1")
+).scalar_subquery()
 _POSTGRES_NEXT_SEQ = literal_column("pg_current_xact_id()::text::bigint")
 
 
@@ -137,6 +141,12 @@ _INSERT_LEADS_FROM_ARRAYS = (
     arrays.insert_from_arrays(Lead.__table__, _LEAD_COLUMNS, {"change_seq": _POSTGRES_NEXT_SEQ})
     .on_conflict_do_nothing()
     .returning(Lead.__table__.c.id)
+)
+
+
+# SQLite's many-lead INSERT: the driver's executemany (see db.rows).
+_LEAD_ROWS = RowInsert(
+    Lead.__table__, _LEAD_COLUMNS, {"change_seq": _SQLITE_NEXT_SEQ}, skip_conflicts=True
 )
 
 
@@ -199,9 +209,17 @@ def insert_contact(session: Session, contact: Contact) -> bool:
     return True
 
 
+_CONTACT_ROWS = RowInsert(
+    Contact.__table__,
+    [*_CONTACT_COLUMNS, "search_profile"],
+    types={"search_profile": JSON(none_as_null=True)},
+    skip_conflicts=True,
+)
+
+
 def insert_contact_rows(session: Session, rows: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
-    """Many new contacts, as complete rows (every column), in one multi-row INSERT; the IDs
-    of the rows actually written.
+    """Many new contacts, as complete rows (every column), in one statement; the IDs of
+    the rows actually written.
 
     `insert_contact` for several people, without ORM objects: nothing later in the
     request changes these rows. A row that the unique index refuses is left out, for the
@@ -209,8 +227,23 @@ def insert_contact_rows(session: Session, rows: Sequence[dict[str, Any]]) -> set
     """
     if not rows:
         return set()
-    statement = _INSERT_CONTACT[session.get_bind().dialect.name]
-    return set(session.connection().execute(statement, rows).scalars())
+    if is_postgresql(session):
+        statement = _INSERT_CONTACT["postgresql"]
+        return set(session.connection().execute(statement, rows).scalars())
+    return _written(session, Contact.__table__, _CONTACT_ROWS, rows)
+
+
+def _written(
+    session: Session, table: Any, insert: RowInsert, new: Sequence[dict[str, Any]]
+) -> set[uuid.UUID]:
+    """SQLite: `new` rows inserted with the driver's executemany (see `db.rows`), and the
+    IDs of those written. The count written says whether a unique index refused any; only
+    then are the rows looked for, by their IDs, which nobody else has."""
+    ids = [row["id"] for row in new]
+    if insert.execute(session.connection(), new) == len(new):
+        return set(ids)
+    found = select(table.c.id).where(table.c.id.in_(bindparam("ids", expanding=True)))
+    return set(session.connection().execute(found, {"ids": ids}).scalars())
 
 
 def _by_email(table: Any, columns: Sequence[str], *more: Any) -> dict[str, Any]:
@@ -291,11 +324,11 @@ def insert_leads(session: Session, leads: Sequence[Lead | NewLead]) -> set[uuid.
     if not leads:
         return set()
     now = utcnow()
-    rows = [_lead_row(lead, now) for lead in leads]
+    new = [_lead_row(lead, now) for lead in leads]
     if is_postgresql(session):
-        params = arrays.as_arrays(rows, _LEAD_COLUMNS)
+        params = arrays.as_arrays(new, _LEAD_COLUMNS)
         return set(session.connection().execute(_INSERT_LEADS_FROM_ARRAYS, params).scalars())
-    return set(session.connection().execute(_INSERT_LEAD["sqlite"], rows).scalars())
+    return _written(session, Lead.__table__, _LEAD_ROWS, new)
 
 
 _OPEN_LEAD_KEYS = _by_email(
@@ -399,15 +432,18 @@ def insert_qualifications(session: Session, qualifications: Sequence[Qualificati
         _join_as_written(session, qualification)
 
 
+_ACTIVITY_ROWS = RowInsert(LeadActivity.__table__, [c.key for c in LeadActivity.__table__.columns])
+
+
 def add_activity(session: Session, *rows: dict[str, Any]) -> None:
-    """A bulk INSERT: activity rows are never read back in the request that writes them.
+    """Complete activity rows (every column), written in bulk (see `db.rows`: COPY on
+    PostgreSQL): they are never read back in the request that writes them.
 
     Not through `db.arrays` on PostgreSQL: psycopg writes arrays of text, escaping each
-    value with a regular expression, and the JSON payloads made that slower than a
+    value with a regular expression, and the JSON payloads made that slower than even a
     pipelined executemany.
     """
-    if rows:
-        session.connection().execute(sql_insert(LeadActivity.__table__), list(rows))
+    _ACTIVITY_ROWS.execute(session.connection(), rows)
 
 
 def is_postgresql(session: Session) -> bool:
