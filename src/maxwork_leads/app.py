@@ -12,6 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from maxwork_leads import __version__, heap
 from maxwork_leads.api import batch, docs, errors, health, history, leads
 from maxwork_leads.api.access_log import AccessLog
+from maxwork_leads.api.parse_pool import ParsePool
 from maxwork_leads.api.pipeline import Services
 from maxwork_leads.console import create_console
 from maxwork_leads.db import Database
@@ -64,10 +65,17 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
     database = Database(settings)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = None
+        if settings.batch_validation_processes:
+            pool = ParsePool(settings.batch_validation_processes, settings.default_region)
+            await pool.start()
+        app.state.parse_pool = pool
         if settle_heap:
             heap.settle()
         yield
+        if pool is not None:
+            pool.close()
         database.dispose()
 
     app = FastAPI(

@@ -43,6 +43,14 @@ class Settings(BaseSettings):
         description="Write single-lead requests that arrive while the process's writer is "
         "busy together, in one transaction (all writes on SQLite with one writer thread).",
     )
+    batch_validation_processes: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Helper processes per server process that validate the items of large "
+        "batches while it writes (each about 75 MB); 0 validates them in the server process. "
+        "`maxwork-leads serve` uses 1 when the machine has more cores than server processes.",
+    )
     rate_limit_per_second: float = Field(
         20, ge=0, description="Requests per second per credential; 0 turns limiting off."
     )

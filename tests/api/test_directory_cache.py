@@ -165,3 +165,25 @@ def test_a_username_that_does_not_exist_is_not_remembered(db: Database) -> None:
         with db.session_scope() as session:
             assert cache.get(session, ("credential", "nobody"), load) is None
     assert loads == ["load", "load"]
+
+
+def test_a_guess_before_the_transaction_trusts_only_a_token_that_proved_itself(
+    client: TestClient, db: Database, world: World
+) -> None:
+    """`likely_valid` (large batches are validated early for such callers): never for a
+    credential this process has not read, a wrong token, or one seen revoked."""
+    cache = client.app.state.services.database.directory_cache  # type: ignore[attr-defined]
+    caller = world.caller
+
+    def guess(token: str) -> bool:
+        return credentials.likely_valid(cache, username=caller.username, token=token)
+
+    assert guess(caller.token) is False
+    assert post_lead(client, caller, body_for(world, 1)).status_code == 201
+    assert guess(caller.token) is True
+    assert guess(caller.token + "x") is False
+    assert credentials.likely_valid(cache, username=None, token=caller.token) is False
+    with db.session_scope() as session:
+        credentials.revoke(session, username=caller.username)
+    assert post_lead(client, caller, body_for(world, 2)).status_code == 401
+    assert guess(caller.token) is False

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from maxwork_leads import wire_examples as wire
 from maxwork_leads.errors import AppError, FieldError, ValidationFailed
+from maxwork_leads.leads import parsing
 from maxwork_leads.leads.schemas import WIRE_NAMES
 
 log = logging.getLogger("maxwork_leads.api")
@@ -191,19 +192,7 @@ def error_response(
 
 def validation_failed(exc: ValidationError | RequestValidationError) -> ValidationFailed:
     """Pydantic's errors, one per field, named as the integrator spelled the field."""
-    fields = [FieldError(_location(err["loc"]), _message(err)) for err in exc.errors()]
-    summary = "; ".join(f"{f.field}: {f.message}" for f in fields[:5])
-    return ValidationFailed(f"invalid fields: {summary}", fields)
-
-
-def _location(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "header", "path")]
-    return ".".join(parts) or "body"
-
-
-def _message(err: Any) -> str:
-    message = str(err.get("msg", "invalid"))
-    return message.removeprefix("Value error, ")
+    return parsing.validation_failed(exc.errors())
 
 
 def install(app: FastAPI) -> None:

@@ -16,12 +16,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from maxwork_leads.api import pipeline
-from maxwork_leads.api.lead_work import LeadWork, parse_lead, written
+from maxwork_leads.api.lead_work import LeadWork, written
 from maxwork_leads.db.engine import ON_COMMIT
 from maxwork_leads.errors import AppError, InternalError
 from maxwork_leads.integration import history, scrub
 from maxwork_leads.leads import batch, repository
 from maxwork_leads.leads import service as leads
+from maxwork_leads.leads.parsing import parse_lead
 from maxwork_leads.leads.schemas import LeadIn
 
 log = logging.getLogger("maxwork_leads.api")

@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from maxwork_leads.api import pipeline
-from maxwork_leads.api.errors import validation_failed
-from maxwork_leads.errors import ValidationFailed
 from maxwork_leads.integration import history, scrub
 from maxwork_leads.leads import service as leads
+from maxwork_leads.leads.parsing import parse_lead
 from maxwork_leads.leads.schemas import AgentOut, LeadIn, LeadOut
 from maxwork_leads.models import Credential
 
@@ -36,16 +34,6 @@ class LeadWork:
     def received(self, credential: Credential) -> leads.Received:
         payload = scrub.payload(self.body, self.call.token)
         return leads.Received(credential, self.call.user_agent, payload)
-
-
-def parse_lead(body: Any, region: str) -> LeadIn:
-    """The validated lead, or ValidationFailed naming each bad field."""
-    if not isinstance(body, dict):
-        raise ValidationFailed.on("body", "must be a JSON object")
-    try:
-        return LeadIn.model_validate(body, context={"region": region})
-    except ValidationError as exc:
-        raise validation_failed(exc) from None
 
 
 def written(

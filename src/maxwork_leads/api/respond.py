@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -29,7 +30,7 @@ async def take_write(
     services: pipeline.Services,
     call: pipeline.Call,
     limit: int,
-    work_for: Callable[[Any], Work],
+    work_for: Callable[[Any], Work | Awaitable[Work]],
     *,
     single_lead: bool = False,
 ) -> Response:
@@ -49,12 +50,15 @@ async def take_write(
             pipeline.refuse, services, call, refused.error, refused.kept, limiter=slots
         )
         return respond(answer)
+    work = work_for(body)
+    if inspect.isawaitable(work):  # work that prepares something first (a batch's parse)
+        work = await work
     if services.settings.groups_writes(single_lead=single_lead):
         queue = write_queue(request, services, slots)
-        answer = await queue.write(Job(call, body, work_for(body)))
+        answer = await queue.write(Job(call, body, work))
     else:
         answer = await anyio.to_thread.run_sync(
-            pipeline.write, services, call, body, work_for(body), limiter=slots
+            pipeline.write, services, call, body, work, limiter=slots
         )
     return respond(answer)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -97,6 +98,12 @@ LOG_CONFIG = {
 }
 
 
+def batch_helpers(cores: int, workers: int) -> int:
+    """Batch validation processes per server process (api/parse_pool.py), when not set:
+    one, if the server processes leave a core idle."""
+    return 1 if cores > workers else 0
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -106,7 +113,8 @@ def serve(
     """Run the HTTP service (migrating the SQLite default first).
 
     Several workers need MAXWORK_REDIS_URL, so that the per-credential rate limit holds
-    across processes.
+    across processes. When the machine has more cores than workers, each worker gets a
+    helper process that validates large batches (MAXWORK_BATCH_VALIDATION_PROCESSES).
     """
     import uvicorn
 
@@ -119,6 +127,8 @@ def serve(
         )
     if settings.is_sqlite:
         migrate.upgrade(settings)
+    helpers = batch_helpers(os.cpu_count() or 1, workers)
+    os.environ.setdefault("MAXWORK_BATCH_VALIDATION_PROCESSES", str(helpers))
     uvicorn.run(
         "maxwork_leads.app:create_served_app",
         factory=True,

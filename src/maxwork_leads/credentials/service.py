@@ -125,6 +125,23 @@ def authenticate(session: Session, *, username: str | None, token: str | None) -
     return credential
 
 
+def likely_valid(cache: DirectoryCache, *, username: str | None, token: str | None) -> bool:
+    """Whether the claims prove a live credential as this process last read it.
+
+    A guess without a transaction, for work worth starting before `authenticate` runs
+    (validating a large batch elsewhere); never instead of it. Claims for a credential
+    this process has not read yet answer False.
+    """
+    if not username or not token:
+        return False
+    credential = cache.last_read(("credential", username))
+    return (
+        isinstance(credential, Credential)
+        and credential.revoked_at is None
+        and tokens.token_matches(token, credential.token_hash)
+    )
+
+
 def _record_use(session: Session, credential: Credential, cache: DirectoryCache | None) -> None:
     """Keep `last_used_at` true to LAST_USED_RESOLUTION, without a write on every request.
 

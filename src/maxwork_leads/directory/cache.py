@@ -63,6 +63,14 @@ class DirectoryCache:
             self._entries[key] = (epoch, value)
         return value
 
+    def last_read(self, key: Hashable) -> Any:
+        """The value last read for `key`, whatever its epoch; None if never read.
+
+        Possibly stale: only for a guess made before a transaction, which `get` then checks.
+        """
+        found = self._entries.get(key)
+        return None if found is None else found[1]
+
     def recorded_since(self, key: Any, since: datetime) -> bool:
         """Whether this process has recorded a use of `key` (see `recorded`) since then."""
         last = self._touched.get(key)

@@ -15,17 +15,23 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from maxwork_leads import wire_examples as wire
 from maxwork_leads.leads import enums
 from maxwork_leads.leads.enums import LeadStatus, Stage
-from maxwork_leads.leads.normalize import normalize_email, normalize_phone
+from maxwork_leads.leads.normalize import Phone, normalize_email, normalize_phone
 
 MANUAL_REFERENCE = "None"
 CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _region(info: ValidationInfo) -> str:
+    return (info.context or {}).get("region", "PT")  # type: ignore[no-any-return]
 
 
 def _no_nul(value: str) -> str:
@@ -246,12 +252,27 @@ class LeadIn(BaseModel):
             raise ValueError("must not be in the future")
         return value.astimezone(UTC)
 
+    # The sender's phone as validation read it, with the region it was read for.
+    _phone: tuple[str, Phone] | None = PrivateAttr(None)
+
     @field_validator("sender_phone")
     @classmethod
     def _phone_parses(cls, value: str, info: ValidationInfo) -> str:
-        region = (info.context or {}).get("region", "PT")
-        normalize_phone(value, region)
+        normalize_phone(value, _region(info))
         return value
+
+    @model_validator(mode="after")
+    def _keep_phone(self, info: ValidationInfo) -> LeadIn:
+        region = _region(info)
+        self._phone = (region, normalize_phone(self.sender_phone, region))
+        return self
+
+    def phone(self, region: str) -> Phone:
+        """The sender's phone read for `region`. Kept from validation, so that a lead
+        validated in another process (`api.parse_pool`) is not parsed again here."""
+        if self._phone is not None and self._phone[0] == region:
+            return self._phone[1]
+        return normalize_phone(self.sender_phone, region)
 
     @property
     def is_manual(self) -> bool:

@@ -18,7 +18,7 @@ from maxwork_leads.leads import contacts, lifecycle, qualifications, repository,
 from maxwork_leads.leads.enums import LeadStatus, Stage
 from maxwork_leads.leads.matching import ContactKey, NaturalKey, fingerprint, listing_key, lock_id
 from maxwork_leads.leads.new_lead import NewLead
-from maxwork_leads.leads.normalize import Phone, normalize_phone
+from maxwork_leads.leads.normalize import Phone
 from maxwork_leads.leads.schemas import MANUAL_REFERENCE, LeadIn
 from maxwork_leads.models import Credential, Lead, Qualification, User
 from maxwork_leads.models.base import utcnow
@@ -62,7 +62,7 @@ class Prepared:
 def prepare(session: Session, lead_in: LeadIn, credential: Credential, *, region: str) -> Prepared:
     """Normalise, route and name the locks; reads only, so a batch can prepare every item first."""
     warnings = [f"Unknown field {name} ignored" for name in lead_in.unknown_fields()]
-    phone = normalize_phone(lead_in.sender_phone, region)
+    phone = lead_in.phone(region)
     if phone.warning:
         warnings.append(phone.warning)
     route = routing.route(
