@@ -136,11 +136,12 @@ _INSERT_LEAD = {
 _LEAD_COLUMNS = [column.key for column in Lead.__table__.columns if column.key != "change_seq"]
 
 
-# PostgreSQL's many-lead INSERT takes one array per column (see db.arrays).
-_INSERT_LEADS_FROM_ARRAYS = (
+# PostgreSQL's many-lead INSERT takes one array per column, in binary (see db.arrays).
+_INSERT_LEADS_FROM_ARRAYS = arrays.BinaryArrays(
     arrays.insert_from_arrays(Lead.__table__, _LEAD_COLUMNS, {"change_seq": _POSTGRES_NEXT_SEQ})
     .on_conflict_do_nothing()
-    .returning(Lead.__table__.c.id)
+    .returning(Lead.__table__.c.id),
+    {key: Lead.__table__.c[key].type for key in _LEAD_COLUMNS},
 )
 
 
@@ -327,7 +328,8 @@ def insert_leads(session: Session, leads: Sequence[Lead | NewLead]) -> set[uuid.
     new = [_lead_row(lead, now) for lead in leads]
     if is_postgresql(session):
         params = arrays.as_arrays(new, _LEAD_COLUMNS)
-        return set(session.connection().execute(_INSERT_LEADS_FROM_ARRAYS, params).scalars())
+        inserted = _INSERT_LEADS_FROM_ARRAYS.execute(session.connection(), params)
+        return set(inserted.scalars())
     return _written(session, Lead.__table__, _LEAD_ROWS, new)
 
 
