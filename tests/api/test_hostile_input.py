@@ -57,6 +57,12 @@ NASTY_BODIES = {
     "lone surrogate": b'{"Sender_Name": "\\ud800"}',
     "deep nesting": b"[" * 5000 + b"]" * 5000,
     "deep object": b'{"a":' * 3000 + b"1" + b"}" * 3000,
+    # Deeper than a body is kept (orjson writes 254 levels), as deep as it reads, deeper
+    # than Python's own stack: refused as it arrives, never a crash.
+    "object 255 deep": b'{"a":' * 255 + b"1" + b"}" * 255,
+    "nesting at the parser's limit": b"[" * 1020 + b"]" * 1020,
+    "objects at the parser's limit": b'{"a":' * 1020 + b"1" + b"}" * 1020,
+    "repeated keys at the parser's limit": b'{"a":1,"a":' * 1020 + b"1" + b"}" * 1020,
     "bom": b"\xef\xbb\xbf{}",
     "huge exponent": b'{"Price_Min": 1e309}',
     "huge integer": b'{"Room_Min": ' + b"9" * 400 + b"}",
@@ -68,6 +74,16 @@ def test_bodies_that_are_not_a_json_object_are_refused(
     client: TestClient, world: World, body: bytes
 ) -> None:
     assert_refused(raw(client, world, body))
+
+
+def test_an_unknown_field_as_deep_as_can_be_stored_is_kept(
+    client: TestClient, world: World
+) -> None:
+    """The deepest body accepted (254 levels) is written to the history and activity."""
+    deep = b'"Extra": ' + b"[" * 253 + b"]" * 253
+    response = raw(client, world, valid_json(world)[:-1] + b", " + deep + b"}")
+    assert response.status_code == 201, response.text
+    assert response.json()["Warnings"] == ["Unknown field Extra ignored"]
 
 
 def test_duplicate_keys_are_refused(client: TestClient, world: World) -> None:

@@ -209,12 +209,30 @@ def parse_json(body: bytes, token: str | None) -> Any:
     try:
         data = orjson.loads(body)
         if isinstance(data, dict | list):
+            _storable(data)
             json.loads(body, object_pairs_hook=_reject_duplicates)
-    except (orjson.JSONDecodeError, DuplicateKey) as exc:
+    except (orjson.JSONDecodeError, DuplicateKey, TooDeep) as exc:
         raise BodyRefused(
             MalformedJson(f"malformed JSON: {exc}"), scrub.raw_text(body, token)
         ) from None
     return data
+
+
+# orjson reads 1,024 levels of nesting but writes only 254, and every body is written
+# (history, activity): a deeper one is refused as it arrives, not failed on the way in.
+MAX_DEPTH = 254
+
+
+class TooDeep(ValueError):
+    pass
+
+
+def _storable(data: Any) -> None:
+    """TooDeep unless the body can be written back as JSON (a few us for a batch, in C)."""
+    try:
+        orjson.dumps(data)
+    except TypeError:
+        raise TooDeep(f"nested more than {MAX_DEPTH} levels deep") from None
 
 
 class DuplicateKey(ValueError):

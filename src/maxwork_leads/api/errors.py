@@ -38,7 +38,11 @@ class ErrorCode:
 
 
 ERROR_CODES = (
-    ErrorCode("malformed_json", 400, "The body is not valid JSON."),
+    ErrorCode(
+        "malformed_json",
+        400,
+        "The body is not strict JSON: UTF-8, no NaN, no duplicate keys, at most 32 levels deep.",
+    ),
     ErrorCode(
         "invalid_idempotency_key",
         400,
