@@ -41,7 +41,7 @@ ERROR_CODES = (
     ErrorCode(
         "malformed_json",
         400,
-        "The body is not strict JSON: UTF-8, no NaN, no duplicate keys, at most 32 levels deep.",
+        "The body is not strict JSON: UTF-8, no NaN, no duplicate keys, at most 254 levels deep.",
     ),
     ErrorCode(
         "invalid_idempotency_key",
