@@ -158,3 +158,12 @@ def test_serve_gives_each_server_process_a_helper_only_when_a_core_is_idle() -> 
     assert batch_helpers(cores=2, workers=1) == 1
     assert batch_helpers(cores=2, workers=2) == 0
     assert batch_helpers(cores=1, workers=1) == 0
+
+
+def test_an_error_in_a_helper_leaves_the_batch_to_the_caller(pool: ParsePool) -> None:
+    """What the helper raised, the caller meets again in-process, inside the pipeline that
+    answers and records it; the pool itself keeps working."""
+    broken = mixed_items()
+    broken[5] = {"Sender_Email": lambda: None}  # nothing a JSON body holds: cannot be sent
+    assert asyncio.run(pool.parse(broken)) is None
+    assert asyncio.run(pool.parse(mixed_items())) is not None

@@ -58,8 +58,8 @@ class ParsePool:
 
     async def parse(self, items: Any) -> list[LeadIn | AppError] | None:
         """`parsing.parse_each(items)`, done by the helpers; None when the caller should
-        parse them itself: not a list of at least MIN_ITEMS, or a helper died (the pool is
-        then started afresh for the next batch)."""
+        parse them itself: not a list of at least MIN_ITEMS, a helper died (the pool is
+        then started afresh for the next batch), or validation raised."""
         if not isinstance(items, list) or len(items) < MIN_ITEMS:
             return None
         size = -(-len(items) // self.processes)
@@ -76,6 +76,11 @@ class ParsePool:
             if self._executor is executor:
                 executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = self._new_executor()
+            return None
+        except Exception:
+            # Validating in-process meets the same failure inside the write pipeline,
+            # which answers and records it as it does for any request.
+            log.exception("batch validation failed in a helper; validating in-process")
             return None
         return [item for part in done for item in part]
 
