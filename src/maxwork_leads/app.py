@@ -54,12 +54,13 @@ def api_description() -> str:
 DESCRIPTION = api_description()
 
 
-def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -> FastAPI:
+def create_app(settings: Settings | None = None, *, served: bool = False) -> FastAPI:
     """Build the service; with no settings, they are read from `MAXWORK_*` variables.
 
-    `settle_heap` tunes the garbage collector of the whole process once the app has
-    started (`heap.settle`): for a server process that runs nothing else, not for an app
-    built inside another program such as a test run.
+    `served`: the app is a server process's only work, so it may tune the whole
+    process once it has started: the garbage collector (`heap.settle`) and, on SQLite,
+    WAL checkpoints in a thread of their own (`db.checkpoint`). Not for an app built
+    inside another program, such as a test run.
     """
     settings = settings or Settings()
     database = Database(settings)
@@ -71,11 +72,14 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
             pool = ParsePool(settings.batch_validation_processes, settings.default_region)
             await pool.start()
         app.state.parse_pool = pool
-        if settle_heap:
+        checkpointer = database.checkpoint_in_background() if served else None
+        if served:
             heap.settle()
         yield
         if pool is not None:
             pool.close()
+        if checkpointer is not None:
+            checkpointer.stop()
         database.dispose()
 
     app = FastAPI(
@@ -105,7 +109,7 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
 
 def create_served_app() -> FastAPI:
     """The app as `maxwork-leads serve` runs it in each server process."""
-    return create_app(settle_heap=True)
+    return create_app(served=True)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

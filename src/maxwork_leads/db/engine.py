@@ -12,6 +12,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from maxwork_leads.db.checkpoint import INTERVAL_SECONDS as CHECKPOINT_SECONDS
+from maxwork_leads.db.checkpoint import SAFETY_NET_PAGES, Checkpointer
 from maxwork_leads.directory.cache import SESSION_KEY, DirectoryCache
 from maxwork_leads.settings import Settings, sqlalchemy_url
 
@@ -146,5 +148,22 @@ class Database:
         finally:
             session.close()
 
+    def checkpoint_in_background(self, interval: float = CHECKPOINT_SECONDS) -> Checkpointer | None:
+        """SQLite file: move WAL checkpoints out of this process's commits into a thread
+        (see `db.checkpoint`); None for any other database. Call it before the first
+        request, and `stop` what it returns when the process ends."""
+        path = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or not path or path == ":memory:":
+            return None
+        event.listen(self.engine, "connect", _large_autocheckpoint)
+        self.engine.dispose()  # connections opened before keep the default
+        checkpointer = Checkpointer(path, interval)
+        checkpointer.start()
+        return checkpointer
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _large_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
