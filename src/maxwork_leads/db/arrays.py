@@ -34,6 +34,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, Insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.types import TypeEngine
 
+from maxwork_leads.db.rows import bind_processor
+
 
 def insert_from_arrays(
     table: Table, columns: Sequence[str], computed: Mapping[str, ColumnElement[Any]] | None = None
@@ -83,9 +85,6 @@ class BinaryArrays:
                 if placeholder not in sql:
                     raise ValueError(f"no array parameter {key!r} in the statement")
                 sql = sql.replace(placeholder, f"%({key})b")
-            processors = {
-                key: item.dialect_impl(dialect).bind_processor(dialect)
-                for key, item in self.arrays.items()
-            }
+            processors = {key: bind_processor(item, dialect) for key, item in self.arrays.items()}
             self._compiled = (sql, processors)
         return self._compiled

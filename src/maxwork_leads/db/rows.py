@@ -59,17 +59,19 @@ class RowInsert:
             return 0
         compiled = self._for(connection.dialect)
         keys, processors = compiled.keys, compiled.processors
-        converted: list[Any] = [
-            tuple(
-                row[key] if process is None else process(row[key])
-                for key, process in zip(keys, processors, strict=True)
-            )
-            for row in rows
-        ]
+        pairs = tuple(zip(keys, processors, strict=True))
+        if compiled.positional or compiled.copy is not None:
+            converted: list[Any] = [
+                tuple(row[key] if process is None else process(row[key]) for key, process in pairs)
+                for row in rows
+            ]
+        else:  # a driver with named parameters (psycopg outside COPY)
+            converted = [
+                {key: row[key] if process is None else process(row[key]) for key, process in pairs}
+                for row in rows
+            ]
         if compiled.copy is not None:
             return _copy(connection, compiled.copy, converted)
-        if not compiled.positional:
-            converted = [dict(zip(keys, values, strict=True)) for values in converted]
         result = connection.exec_driver_sql(compiled.sql, converted)
         return int(result.rowcount)
 
@@ -90,13 +92,19 @@ class RowInsert:
         keys = tuple(compiled.positiontup or ()) if compiled.positional else tuple(self.columns)
         if sorted(keys) != sorted(self.columns):
             raise ValueError(f"computed columns of {self.table.name} must not take parameters")
-        processors = tuple(types[key].dialect_impl(dialect).bind_processor(dialect) for key in keys)
+        processors = tuple(bind_processor(types[key], dialect) for key in keys)
         copy = None
         if dialect.name == "postgresql" and not self.computed and not self.skip_conflicts:
             preparer = dialect.identifier_preparer
             names = ", ".join(preparer.quote(self.table.c[key].name) for key in keys)
             copy = f"COPY {preparer.format_table(self.table)} ({names}) FROM STDIN"
         return _Compiled(compiled.string, compiled.positional, keys, processors, copy)
+
+
+def bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value of this type before the driver gets it (None:
+    nothing), for statements executed without SQLAlchemy's per-value work."""
+    return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _copy(connection: Connection, statement: str, rows: list[Any]) -> int:
