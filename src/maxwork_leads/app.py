@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, *, served: bool = False) -> Fas
     app.state.services = services
     errors.install(app)
     app.add_middleware(AccessLog)
+    app.include_router(leads.writes)
     app.include_router(leads.router)
     app.include_router(batch.router)
     app.include_router(history.router)

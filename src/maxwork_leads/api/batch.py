@@ -16,6 +16,7 @@ from maxwork_leads.api.errors import ErrorDetail, error_body, responses
 from maxwork_leads.api.lead_work import to_wire
 from maxwork_leads.api.parse_pool import ParsePool
 from maxwork_leads.api.pipeline import Work
+from maxwork_leads.api.plain_route import PlainRoute
 from maxwork_leads.api.respond import take_write
 from maxwork_leads.credentials import service as credentials
 from maxwork_leads.errors import AppError, ValidationFailed
@@ -26,7 +27,7 @@ from maxwork_leads.leads.parsing import parse_each
 from maxwork_leads.leads.schemas import LeadIn, LeadOut
 from maxwork_leads.models import Credential
 
-router = APIRouter(tags=["Leads"])
+router = APIRouter(tags=["Leads"], route_class=PlainRoute)  # parses and answers by itself
 
 
 class ItemOut(BaseModel):
@@ -127,7 +128,6 @@ BATCH_BODY = {
     openapi_extra={**BATCH_BODY, **documented(idempotent=True)},
 )
 async def post_batch(request: Request) -> Response:
-    # Read here rather than declared as dependencies, as for the single POST.
     caller, services = caller_of(request), services_of(request)
     call = caller.call("leads/batch", caller.idempotency_key)
     region = services.settings.default_region

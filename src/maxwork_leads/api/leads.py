@@ -25,6 +25,7 @@ from maxwork_leads.api.errors import (
 )
 from maxwork_leads.api.lead_work import LeadWork
 from maxwork_leads.api.pipeline import Work
+from maxwork_leads.api.plain_route import PlainRoute
 from maxwork_leads.api.respond import respond, take_write
 from maxwork_leads.leads import lookup
 from maxwork_leads.leads.schemas import LeadOut
@@ -32,6 +33,9 @@ from maxwork_leads.leads.views import LeadPage, LeadView
 from maxwork_leads.models import Credential
 
 router = APIRouter(tags=["Leads"])
+# The POST parses and answers by itself (`PlainRoute`): it must record even a body that
+# fails to parse, so FastAPI's own body handling would only cost it time.
+writes = APIRouter(tags=["Leads"], route_class=PlainRoute)
 
 DESCRIPTION = """
 Create, update or archive a lead, its contact and its qualification: the `Lead_Status`
@@ -56,7 +60,7 @@ LEAD_BODY = {
 }
 
 
-@router.post(
+@writes.post(
     "/listingexport/leads",
     summary="Create, update or archive a lead",
     description=DESCRIPTION,
@@ -70,8 +74,6 @@ LEAD_BODY = {
     openapi_extra={**LEAD_BODY, **documented(idempotent=True)},
 )
 async def post_lead(request: Request) -> Response:
-    # The caller and services are read here, not declared as dependencies: on the
-    # busiest endpoint, FastAPI's dependency resolution cost more than reading them.
     caller, services = caller_of(request), services_of(request)
     call = caller.call("leads", caller.idempotency_key)
     region = services.settings.default_region
