@@ -38,10 +38,15 @@ format: install
 	$(BIN)/ruff check --fix src tests
 
 # Benchmarks (bench/README.md): the real server under wrk, on SQLite and PostgreSQL.
-.PHONY: bench-quick bench
+.PHONY: bench-quick bench bench-compare
 
 bench-quick: install
 	$(BIN)/python -m bench.run --quick
 
 bench: install
 	$(BIN)/python -m bench.run
+
+# The working tree against BASE (default HEAD), side by side: bench/README.md.
+BASE ?= HEAD
+bench-compare: install
+	$(BIN)/python -m bench.compare --base $(BASE)

@@ -49,20 +49,21 @@ class Seed:
     token: str
 
 
-def fresh(kind: str, workdir: Path) -> Target:
-    """An empty database of `kind`: a new temp file, or `maxwork_bench` dropped and created."""
+def fresh(kind: str, workdir: Path, name: str = POSTGRES_BENCH_DB) -> Target:
+    """An empty database of `kind`: a new temp file, or PostgreSQL database `name`
+    dropped and created."""
     if kind == "sqlite":
         return Target(kind, f"sqlite:///{workdir / 'bench.db'}", 1, workdir)
-    _recreate_postgres()
-    return Target(kind, POSTGRES_BENCH_URL, 2, workdir)
+    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}")
+    return Target(kind, POSTGRES_BENCH_URL.rsplit("/", 1)[0] + f"/{name}", 2, workdir)
 
 
-def _recreate_postgres() -> None:
+def _admin(*statements: str) -> None:
     import psycopg
 
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {POSTGRES_BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {POSTGRES_BENCH_DB}")
+        for statement in statements:
+            conn.execute(statement)  # type: ignore[arg-type]
 
 
 def cleanup(target: Target, keep: bool) -> None:
@@ -72,10 +73,7 @@ def cleanup(target: Target, keep: bool) -> None:
         return
     shutil.rmtree(target.workdir, ignore_errors=True)
     if target.kind == "postgresql":
-        import psycopg
-
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {POSTGRES_BENCH_DB} WITH (FORCE)")
+        _admin(f"DROP DATABASE IF EXISTS {target.url.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
 def migrate(target: Target) -> None:

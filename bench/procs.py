@@ -109,12 +109,20 @@ def wait_idle(pgid: int, timeout: float, busy_share: float = 0.1) -> float:
 
 def group_cpu_seconds(pgid: int) -> float:
     """User + system CPU seconds used so far by the live processes of the group."""
-    ticks = 0
-    for pid in group_pids(pgid):
-        fields = _stat_fields(pid)
-        if fields:
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return sum(cpu_seconds(pid) for pid in group_pids(pgid))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds one process has used so far (0 once it is gone)."""
+    fields = _stat_fields(pid)
+    if not fields:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def parent_pid(pid: int) -> int:
+    fields = _stat_fields(pid)
+    return int(fields[1]) if fields else 0
 
 
 def _stat_fields(pid: int) -> list[str]:

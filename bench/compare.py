@@ -1,0 +1,223 @@
+"""Before and after a change, side by side: two servers, loaded in turn, on one machine.
+
+A full run measures each figure once, minutes apart, and this machine's speed drifts by
+more than most single changes gain (the FastAPI baseline alone has moved between 2,000
+and 3,600 req/s from one run to the next). Here the base revision (checked out into a
+temporary git worktree) and the working tree each run their own server, on their own
+fresh database, at the same time; wrk loads one, then the other, for several short
+rounds, in alternating order. Both meet the same drift, and the medians tell them apart.
+
+    .venv/bin/python -m bench.compare --base HEAD               # uncommitted change vs HEAD
+    .venv/bin/python -m bench.compare --base main~3 --db postgresql --scenario d
+
+The CPU columns are read from /proc for the server process (each worker, on PostgreSQL)
+and, apart, for its helpers (batch validation): the server process is what one core
+limits, so its CPU per lead is the figure a change to the hot path should lower.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import typer
+
+from bench import databases, people, procs, tools, wrk
+from bench.databases import Seed, Target
+from bench.scenarios import (
+    BATCH_BLOCK,
+    BATCH_CONNECTIONS,
+    BATCH_SIZE,
+    BATCH_TIMEOUT,
+    SCENARIO_BLOCK,
+    SCENARIOS,
+    SINGLE_TIMEOUT,
+)
+
+app = typer.Typer(add_completion=False)
+SIDES = ("base", "change")
+WARMUP_SECONDS = 2
+WRK: list[str] = []  # the wrk binary, found (or installed) once
+
+
+@dataclass
+class Side:
+    """One of the two servers, and what each of its rounds measured."""
+
+    name: str
+    target: Target
+    seed: Seed
+    server: procs.Server
+    rounds: list[dict[str, float]] = field(default_factory=list)
+
+    def median(self, key: str) -> float:
+        return statistics.median(r[key] for r in self.rounds)
+
+
+def _worktree(revision: str, stack: ExitStack) -> Path:
+    """`revision`'s source, checked out into a temporary worktree removed at the end."""
+    place = Path(tempfile.mkdtemp(prefix="maxwork-compare-"))
+    git = ["git", "-C", str(tools.ROOT)]
+    subprocess.run(
+        [*git, "worktree", "add", "--quiet", "--detach", str(place), revision], check=True
+    )
+    stack.callback(subprocess.run, [*git, "worktree", "remove", "--force", str(place)], check=False)
+    return place / "src"
+
+
+def _start(name: str, kind: str, source: Path | None, stack: ExitStack) -> Side:
+    workdir = databases.workdir()
+    target = databases.fresh(kind, workdir, name=f"maxwork_compare_{name}")
+    stack.callback(databases.cleanup, target, False)
+    databases.migrate(target)
+    seed = databases.seed(target)
+    port = tools.free_port()
+    env = {"MAXWORK_DATABASE_URL": target.url, "MAXWORK_RATE_LIMIT_PER_SECOND": "0"}
+    if source is not None:
+        env["PYTHONPATH"] = str(source)  # ahead of the editable install of the working tree
+    command = [str(tools.BIN / "maxwork-leads"), "serve", "--port", str(port)]
+    command += ["--workers", str(target.workers)]
+    server = stack.enter_context(procs.running(command, env, port, workdir / "server.log"))
+    return Side(name, target, seed, server)
+
+
+def _servers(side: Side) -> set[int]:
+    """The processes that serve requests: uvicorn's only process, or its workers (the
+    group leader's children but multiprocessing's resource tracker). Everything else in
+    the group is a helper."""
+    if side.target.workers == 1:
+        return {side.server.pgid}
+    return {
+        pid
+        for pid in procs.group_pids(side.server.pgid)
+        if procs.parent_pid(pid) == side.server.pgid and not _is_tracker(pid)
+    }
+
+
+def _is_tracker(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"resource_tracker" in cmdline.read()
+    except OSError:
+        return False
+
+
+def _round(
+    side: Side,
+    key: str,
+    seconds: float,
+    connections: int,
+    phones: people.PhoneSpace,
+    *,
+    show: bool = True,
+) -> None:
+    scenario = SCENARIOS[key]
+    batch = scenario.batch
+    span = BATCH_BLOCK if batch > 1 else SCENARIO_BLOCK
+    env = {
+        "BENCH_TOKEN": side.seed.token,
+        "BENCH_USER": side.seed.username,
+        "BENCH_REFERENCE": side.seed.owner.public_reference,
+        "BENCH_TAG": f"{side.name[0]}{len(side.rounds)}{os.getpid()}",
+        "BENCH_PHONE_BASE": str(phones.take(span)),
+        "BENCH_PHONE_SPAN": str(span),
+        "BENCH_BATCH_SIZE": str(BATCH_SIZE),
+    }
+    pids = procs.group_pids(side.server.pgid)
+    servers = _servers(side)
+    before = {pid: procs.cpu_seconds(pid) for pid in pids}
+    result = wrk.run(
+        WRK[0],
+        side.server.url,
+        scenario.script,
+        env,
+        duration=seconds,
+        connections=min(connections, BATCH_CONNECTIONS) if batch > 1 else connections,
+        timeout=BATCH_TIMEOUT if batch > 1 else SINGLE_TIMEOUT,
+    )
+    used = {pid: procs.cpu_seconds(pid) - before[pid] for pid in pids}
+    procs.wait_idle(side.server.pgid, 60)
+    leads = max(1, result.requests * batch)
+    side.rounds.append(
+        {
+            "leads_per_second": result.requests_per_second * batch,
+            "p99_ms": result.p99_ms,
+            "server_cpu_ms": sum(used[p] for p in servers) / leads * 1000,
+            "helper_cpu_ms": sum(used[p] for p in pids if p not in servers) / leads * 1000,
+            "non_2xx": result.non_2xx,
+        }
+    )
+    last = side.rounds[-1]
+    if not show:
+        return
+    print(
+        f"   {side.name:6} {last['leads_per_second']:8,.0f} leads/s  p99 {last['p99_ms']:6.1f} ms"
+        f"  server {last['server_cpu_ms']:.3f}  helpers {last['helper_cpu_ms']:.3f} ms/lead"
+        f"  non-2xx {last['non_2xx']:.0f}",
+        flush=True,
+    )
+
+
+def _report(sides: dict[str, Side]) -> None:
+    base, change = sides["base"], sides["change"]
+    print(f"\n{'medians':20} {'base':>10} {'change':>10} {'change/base':>12}")
+    for key, label in (
+        ("leads_per_second", "leads/s"),
+        ("p99_ms", "p99 ms"),
+        ("server_cpu_ms", "server CPU ms/lead"),
+        ("helper_cpu_ms", "helper CPU ms/lead"),
+    ):
+        before, after = base.median(key), change.median(key)
+        ratio = f"{after / before:.1%}" if before else "-"
+        print(f"{label:20} {before:10,.3f} {after:10,.3f} {ratio:>12}")
+    failed = sum(r["non_2xx"] for side in sides.values() for r in side.rounds)
+    if failed:
+        print(f"non-2xx answers: {failed:.0f} (a figure from failing requests means little)")
+
+
+@app.command()
+def main(
+    base: Annotated[str, typer.Option(help="Git revision to compare the working tree with.")],
+    db: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
+    scenario: Annotated[str, typer.Option(help="a, c or d (see the README).")] = "a",
+    rounds: Annotated[int, typer.Option(min=1, help="Measurements per server.")] = 6,
+    duration: Annotated[float, typer.Option(min=1, help="Seconds per measurement.")] = 5,
+    connections: Annotated[int, typer.Option(min=1, help="wrk connections.")] = 32,
+) -> None:
+    """Serve the base revision and the working tree side by side; load them in turn."""
+    if db not in ("sqlite", "postgresql"):
+        raise typer.BadParameter("--db must be sqlite or postgresql")
+    if scenario not in SCENARIOS or SCENARIOS[scenario].known:
+        raise typer.BadParameter("--scenario must be a, c or d")
+    phones = people.PhoneSpace()
+    WRK[:] = [tools.ensure_wrk()]
+    with ExitStack() as stack:
+        source = _worktree(base, stack)
+        sides = {
+            "base": _start("base", db, source, stack),
+            "change": _start("change", db, None, stack),
+        }
+        print(f"== {db}, scenario ({scenario}): {rounds} rounds of {duration:.0f} s per server")
+        print(f"   warming both up for {WARMUP_SECONDS} s each...", flush=True)
+        for side in sides.values():
+            _round(side, scenario, WARMUP_SECONDS, connections, phones, show=False)
+            side.rounds.clear()
+        for index in range(rounds):
+            order = SIDES if index % 2 == 0 else SIDES[::-1]
+            for name in order:
+                _round(sides[name], scenario, duration, connections, phones)
+        _report(sides)
+
+
+if __name__ == "__main__":
+    app()
