@@ -1,0 +1,81 @@
+"""The access log's handler writes its lines in blocks, late by at most its interval."""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from maxwork_leads.logbuffer import BufferedStreamHandler
+
+
+@pytest.fixture
+def stream() -> io.StringIO:
+    return io.StringIO()
+
+
+def logger_with(handler: logging.Handler) -> logging.Logger:
+    logger = logging.getLogger(f"test.logbuffer.{id(handler)}")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger
+
+
+@pytest.fixture
+def slow(stream: io.StringIO) -> Iterator[BufferedStreamHandler]:
+    """A handler whose timer never fires during a test."""
+    handler = BufferedStreamHandler(stream, interval=3600)
+    yield handler
+    handler.close()
+
+
+def test_lines_wait_then_reach_the_stream_in_order_within_the_interval(
+    stream: io.StringIO,
+) -> None:
+    handler = BufferedStreamHandler(stream, interval=0.2)
+    try:
+        log = logger_with(handler)
+        for n in range(3):
+            log.info("line %d", n)
+        assert stream.getvalue() == ""
+        deadline = time.monotonic() + 5
+        while stream.getvalue().count("\n") < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert stream.getvalue() == "line 0\nline 1\nline 2\n"
+    finally:
+        handler.close()
+
+
+def test_a_warning_goes_out_at_once_after_the_lines_before_it(
+    stream: io.StringIO, slow: BufferedStreamHandler
+) -> None:
+    log = logger_with(slow)
+    log.info("first")
+    log.warning("second")
+    assert stream.getvalue() == "first\nsecond\n"
+
+
+def test_a_full_buffer_is_written_without_waiting(stream: io.StringIO) -> None:
+    handler = BufferedStreamHandler(stream, interval=3600, capacity=20)
+    try:
+        log = logger_with(handler)
+        log.info("0123456789")
+        assert stream.getvalue() == ""
+        log.info("0123456789")
+        assert stream.getvalue() == "0123456789\n0123456789\n"
+    finally:
+        handler.close()
+
+
+def test_closing_writes_what_waits_and_stops_the_timer(
+    stream: io.StringIO, slow: BufferedStreamHandler
+) -> None:
+    logger_with(slow).info("last words")
+    slow.close()
+    assert stream.getvalue() == "last words\n"
+    slow._flusher.join(1)
+    assert not slow._flusher.is_alive()
