@@ -79,3 +79,17 @@ def test_closing_writes_what_waits_and_stops_the_timer(
     assert stream.getvalue() == "last words\n"
     slow._flusher.join(1)
     assert not slow._flusher.is_alive()
+
+
+class Broken(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError("disk full")
+
+
+def test_a_stream_that_fails_never_fails_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logging, "raiseExceptions", False)  # logging's report of the failure
+    handler = BufferedStreamHandler(Broken(), interval=3600)
+    try:
+        logger_with(handler).warning("written at once, and fails")
+    finally:
+        handler._stopping.set()

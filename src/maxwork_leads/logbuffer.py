@@ -42,13 +42,12 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         # `Handler.handle` holds this handler's lock around `emit`, as `flush` takes it.
         try:
             line = self.format(record) + self.terminator
-        except Exception:
+            self._waiting.append(line)
+            self._size += len(line)
+            if self._size >= self.capacity or record.levelno >= self.flush_level:
+                self.flush()
+        except Exception:  # as StreamHandler does: a failed log line never fails the caller
             self.handleError(record)
-            return
-        self._waiting.append(line)
-        self._size += len(line)
-        if self._size >= self.capacity or record.levelno >= self.flush_level:
-            self.flush()
 
     def flush(self) -> None:
         with self.lock:  # type: ignore[union-attr]
