@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -26,28 +27,36 @@ def logger_with(handler: logging.Handler) -> logging.Logger:
 
 
 @pytest.fixture
-def slow(stream: io.StringIO) -> Iterator[BufferedStreamHandler]:
+def handler_on(stream: io.StringIO) -> Iterator[Callable[..., BufferedStreamHandler]]:
+    """Handlers on the test's stream, closed at the end of the test."""
+    made: list[BufferedStreamHandler] = []
+
+    def make(**options: Any) -> BufferedStreamHandler:
+        made.append(BufferedStreamHandler(stream, **options))
+        return made[-1]
+
+    yield make
+    for handler in made:
+        handler.close()
+
+
+@pytest.fixture
+def slow(handler_on: Callable[..., BufferedStreamHandler]) -> BufferedStreamHandler:
     """A handler whose timer never fires during a test."""
-    handler = BufferedStreamHandler(stream, interval=3600)
-    yield handler
-    handler.close()
+    return handler_on(interval=3600)
 
 
 def test_lines_wait_then_reach_the_stream_in_order_within_the_interval(
-    stream: io.StringIO,
+    stream: io.StringIO, handler_on: Callable[..., BufferedStreamHandler]
 ) -> None:
-    handler = BufferedStreamHandler(stream, interval=0.2)
-    try:
-        log = logger_with(handler)
-        for n in range(3):
-            log.info("line %d", n)
-        assert stream.getvalue() == ""
-        deadline = time.monotonic() + 5
-        while stream.getvalue().count("\n") < 3 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert stream.getvalue() == "line 0\nline 1\nline 2\n"
-    finally:
-        handler.close()
+    log = logger_with(handler_on(interval=0.2))
+    for n in range(3):
+        log.info("line %d", n)
+    assert stream.getvalue() == ""
+    deadline = time.monotonic() + 5
+    while stream.getvalue().count("\n") < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert stream.getvalue() == "line 0\nline 1\nline 2\n"
 
 
 def test_a_warning_goes_out_at_once_after_the_lines_before_it(
@@ -59,16 +68,14 @@ def test_a_warning_goes_out_at_once_after_the_lines_before_it(
     assert stream.getvalue() == "first\nsecond\n"
 
 
-def test_a_full_buffer_is_written_without_waiting(stream: io.StringIO) -> None:
-    handler = BufferedStreamHandler(stream, interval=3600, capacity=20)
-    try:
-        log = logger_with(handler)
-        log.info("0123456789")
-        assert stream.getvalue() == ""
-        log.info("0123456789")
-        assert stream.getvalue() == "0123456789\n0123456789\n"
-    finally:
-        handler.close()
+def test_a_full_buffer_is_written_without_waiting(
+    stream: io.StringIO, handler_on: Callable[..., BufferedStreamHandler]
+) -> None:
+    log = logger_with(handler_on(interval=3600, capacity=20))
+    log.info("0123456789")
+    assert stream.getvalue() == ""
+    log.info("0123456789")
+    assert stream.getvalue() == "0123456789\n0123456789\n"
 
 
 def test_closing_writes_what_waits_and_stops_the_timer(
