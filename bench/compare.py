@@ -34,15 +34,7 @@ import typer
 
 from bench import databases, people, procs, tools, wrk
 from bench.databases import Seed, Target
-from bench.scenarios import (
-    BATCH_BLOCK,
-    BATCH_CONNECTIONS,
-    BATCH_SIZE,
-    BATCH_TIMEOUT,
-    SCENARIO_BLOCK,
-    SCENARIOS,
-    SINGLE_TIMEOUT,
-)
+from bench.scenarios import SCENARIOS, lua_env
 
 app = typer.Typer(add_completion=False)
 SIDES = ("base", "change")
@@ -123,16 +115,8 @@ def _round(
 ) -> None:
     scenario = SCENARIOS[key]
     batch = scenario.batch
-    span = BATCH_BLOCK if batch > 1 else SCENARIO_BLOCK
-    env = {
-        "BENCH_TOKEN": side.seed.token,
-        "BENCH_USER": side.seed.username,
-        "BENCH_REFERENCE": side.seed.owner.public_reference,
-        "BENCH_TAG": f"{side.name[0]}{len(side.rounds)}{os.getpid()}",
-        "BENCH_PHONE_BASE": str(phones.take(span)),
-        "BENCH_PHONE_SPAN": str(span),
-        "BENCH_BATCH_SIZE": str(BATCH_SIZE),
-    }
+    tag = f"{side.name[0]}{len(side.rounds)}{os.getpid()}"
+    env = lua_env(side.seed, tag, phones, scenario.phone_span)
     pids = procs.group_pids(side.server.pgid)
     servers = _servers(side)
     before = {pid: procs.cpu_seconds(pid) for pid in pids}
@@ -142,8 +126,8 @@ def _round(
         scenario.script,
         env,
         duration=seconds,
-        connections=min(connections, BATCH_CONNECTIONS) if batch > 1 else connections,
-        timeout=BATCH_TIMEOUT if batch > 1 else SINGLE_TIMEOUT,
+        connections=scenario.connections(connections),
+        timeout=scenario.timeout,
     )
     used = {pid: procs.cpu_seconds(pid) - before[pid] for pid in pids}
     procs.wait_idle(side.server.pgid, 60)

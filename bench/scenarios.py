@@ -37,6 +37,17 @@ class Scenario:
     batch: int = 1
     known: bool = False  # pre-create contacts for every other request's person
 
+    @property
+    def phone_span(self) -> int:
+        return BATCH_BLOCK if self.batch > 1 else SCENARIO_BLOCK
+
+    @property
+    def timeout(self) -> float:
+        return BATCH_TIMEOUT if self.batch > 1 else SINGLE_TIMEOUT
+
+    def connections(self, requested: int) -> int:
+        return min(requested, BATCH_CONNECTIONS) if self.batch > 1 else requested
+
 
 SCENARIOS = {
     "a": Scenario("a", "(a) New", "new.lua"),
@@ -271,21 +282,9 @@ class DatabaseRun:
 
     # -- wrk -----------------------------------------------------------------------------------
 
-    def _lua_env(self, seed: Seed, tag: str, span: int, extra: dict[str, str]) -> dict[str, str]:
-        return {
-            "BENCH_TOKEN": seed.token,
-            "BENCH_USER": seed.username,
-            "BENCH_REFERENCE": seed.owner.public_reference,
-            "BENCH_TAG": tag,
-            "BENCH_PHONE_BASE": str(self.phones.take(span)),
-            "BENCH_PHONE_SPAN": str(span),
-            "BENCH_BATCH_SIZE": str(BATCH_SIZE),
-            **extra,
-        }
-
     def _warm(self, server: procs.Server, seed: Seed) -> None:
         """A short untimed run first, so imports, pools and caches are warm for every row."""
-        env = self._lua_env(seed, f"w{self.run_id}{server.pgid}", 1_000_000, {})
+        env = lua_env(seed, f"w{self.run_id}{server.pgid}", self.phones, 1_000_000)
         wrk.run(
             self.wrk_binary,
             server.url,
@@ -295,11 +294,6 @@ class DatabaseRun:
             connections=self.options.connections,
         )
         self._drain(server)
-
-    def _connections(self, batch: int) -> int:
-        if batch > 1:
-            return min(self.options.connections, BATCH_CONNECTIONS)
-        return self.options.connections
 
     @staticmethod
     def _drain(server: procs.Server) -> float:
@@ -317,9 +311,9 @@ class DatabaseRun:
         extra: dict[str, str] | None = None,
         scenario: Scenario | None = None,
     ) -> Row:
-        batch = scenario.batch if scenario else 1
-        span = BATCH_BLOCK if batch > 1 else SCENARIO_BLOCK
-        env = self._lua_env(seed, f"{key}{self.run_id}", span, extra or {})
+        shape = scenario or SCENARIOS["a"]  # the baselines load as (a) does
+        batch = shape.batch
+        env = lua_env(seed, f"{key}{self.run_id}", self.phones, shape.phone_span, extra)
         cpu_before = procs.group_cpu_seconds(server.pgid)
         with procs.RssSampler(server.pgid) as rss:
             result = wrk.run(
@@ -328,8 +322,8 @@ class DatabaseRun:
                 script,
                 env,
                 duration=self.options.duration,
-                connections=self._connections(batch),
-                timeout=BATCH_TIMEOUT if batch > 1 else SINGLE_TIMEOUT,
+                connections=shape.connections(self.options.connections),
+                timeout=shape.timeout,
             )
         cpu = procs.group_cpu_seconds(server.pgid) - cpu_before
         return _row_from(target, key, label, result, batch, rss.peak_mib, cpu)
@@ -351,6 +345,23 @@ class DatabaseRun:
                 row.vs_fastapi = row.leads_per_second / fastapi.requests_per_second
             if commit and commit.leads_per_second:
                 row.vs_commit = row.leads_per_second / commit.leads_per_second
+
+
+def lua_env(
+    seed: Seed, tag: str, phones: people.PhoneSpace, span: int, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """What the Lua scripts read (`lua/common.lua`): the credential, the listing, a tag
+    that makes the people new, and a fresh block of `span` phone numbers."""
+    return {
+        "BENCH_TOKEN": seed.token,
+        "BENCH_USER": seed.username,
+        "BENCH_REFERENCE": seed.owner.public_reference,
+        "BENCH_TAG": tag,
+        "BENCH_PHONE_BASE": str(phones.take(span)),
+        "BENCH_PHONE_SPAN": str(span),
+        "BENCH_BATCH_SIZE": str(BATCH_SIZE),
+        **(extra or {}),
+    }
 
 
 def _describe(exc: BaseException) -> str:

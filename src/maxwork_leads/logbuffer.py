@@ -51,13 +51,13 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def flush(self) -> None:
         with self.lock:  # type: ignore[union-attr]
-            if self._waiting:
-                text = "".join(self._waiting)
-                self._waiting.clear()
-                self._size = 0
-                self.stream.write(text)
-            if self.stream and hasattr(self.stream, "flush"):
-                self.stream.flush()
+            if not self._waiting:
+                return  # every write below is flushed at once: nothing else can be pending
+            text = "".join(self._waiting)
+            self._waiting.clear()
+            self._size = 0
+            self.stream.write(text)
+            self.stream.flush()
 
     def close(self) -> None:
         self._stopping.set()
