@@ -74,11 +74,9 @@ def _start(name: str, kind: str, source: Path | None, stack: ExitStack) -> Side:
     databases.migrate(target)
     seed = databases.seed(target)
     port = tools.free_port()
-    env = {"MAXWORK_DATABASE_URL": target.url, "MAXWORK_RATE_LIMIT_PER_SECOND": "0"}
+    command, env = databases.serve_command(target, port)
     if source is not None:
         env["PYTHONPATH"] = str(source)  # ahead of the editable install of the working tree
-    command = [str(tools.BIN / "maxwork-leads"), "serve", "--port", str(port)]
-    command += ["--workers", str(target.workers)]
     server = stack.enter_context(procs.running(command, env, port, workdir / "server.log"))
     return Side(name, target, seed, server)
 

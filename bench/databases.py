@@ -76,6 +76,14 @@ def cleanup(target: Target, keep: bool) -> None:
         _admin(f"DROP DATABASE IF EXISTS {target.url.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
+def serve_command(target: Target, port: int) -> tuple[list[str], dict[str, str]]:
+    """The production command (`maxwork-leads serve`) for this database, and its
+    environment: rate limiting off, so that the load is measured, not refused."""
+    command = [str(tools.BIN / "maxwork-leads"), "serve", "--port", str(port)]
+    command += ["--workers", str(target.workers)]
+    return command, {"MAXWORK_DATABASE_URL": target.url, "MAXWORK_RATE_LIMIT_PER_SECOND": "0"}
+
+
 def migrate(target: Target) -> None:
     """`maxwork-leads db upgrade`, the production migration command."""
     env = {**os.environ, "MAXWORK_DATABASE_URL": target.url}

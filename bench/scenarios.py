@@ -185,9 +185,7 @@ class DatabaseRun:
 
     def _service(self, target: Target, seed: Seed) -> None:
         port = tools.free_port()
-        command = [str(tools.BIN / "maxwork-leads"), "serve", "--port", str(port)]
-        command += ["--workers", str(target.workers)]
-        env = {"MAXWORK_DATABASE_URL": target.url, "MAXWORK_RATE_LIMIT_PER_SECOND": "0"}
+        command, env = databases.serve_command(target, port)
         with procs.running(command, env, port, target.workdir / "server.log") as server:
             self._warm(server, seed)
             for key in ("a", "b", "c", "d"):

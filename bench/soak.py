@@ -11,6 +11,7 @@ from typing import Any
 
 from bench import databases, people, procs, tools, wrk
 from bench.databases import Target
+from bench.scenarios import lua_env
 
 SOAK_SPAN = 40_000_000  # phone numbers for the whole soak (20M per wrk thread)
 SAMPLE_SECONDS = 10.0
@@ -77,19 +78,10 @@ def _soak(target: Target, minutes: float, connections: int, wrk_binary: str) -> 
     seed = databases.seed(target)
     space = people.PhoneSpace()
     port = tools.free_port()
-    command = [str(tools.BIN / "maxwork-leads"), "serve", "--port", str(port)]
-    command += ["--workers", str(target.workers)]
-    env = {"MAXWORK_DATABASE_URL": target.url, "MAXWORK_RATE_LIMIT_PER_SECOND": "0"}
+    command, env = databases.serve_command(target, port)
 
     def lua(tag: str, span: int) -> dict[str, str]:
-        return {
-            "BENCH_TOKEN": seed.token,
-            "BENCH_USER": seed.username,
-            "BENCH_REFERENCE": seed.owner.public_reference,
-            "BENCH_TAG": tag,
-            "BENCH_PHONE_BASE": str(space.take(span)),
-            "BENCH_PHONE_SPAN": str(span),
-        }
+        return lua_env(seed, tag, space, span)
 
     with procs.running(command, env, port, target.workdir / "server.log") as server:
         warm = lua("sw", 1_000_000)
