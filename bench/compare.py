@@ -32,7 +32,7 @@ if __package__ in (None, ""):
 
 import typer
 
-from bench import databases, people, procs, tools, wrk
+from bench import bulk_load, databases, people, procs, tools, wrk
 from bench.databases import Seed, Target
 from bench.scenarios import SCENARIOS, lua_env
 
@@ -67,16 +67,21 @@ def _worktree(revision: str, stack: ExitStack) -> Path:
     return place / "src"
 
 
-def _start(name: str, kind: str, source: Path | None, stack: ExitStack) -> Side:
+def _start(
+    name: str, kind: str, source: Path | None, preload: bulk_load.Plan | None, stack: ExitStack
+) -> Side:
     workdir = databases.workdir()
     target = databases.fresh(kind, workdir, name=f"maxwork_compare_{name}")
     stack.callback(databases.cleanup, target, False)
-    databases.migrate(target)
+    # The base's own code migrates and serves it: a change may bring a migration.
+    code = {} if source is None else {"PYTHONPATH": str(source)}  # ahead of the editable install
+    databases.migrate(target, code)
     seed = databases.seed(target)
+    if preload is not None:
+        print(f"   {name}: {bulk_load.load(target.url, seed.owner, preload).summary()}", flush=True)
     port = tools.free_port()
     command, env = databases.serve_command(target, port)
-    if source is not None:
-        env["PYTHONPATH"] = str(source)  # ahead of the editable install of the working tree
+    env.update(code)
     server = stack.enter_context(procs.running(command, env, port, workdir / "server.log"))
     return Side(name, target, seed, server)
 
@@ -175,6 +180,9 @@ def main(
     rounds: Annotated[int, typer.Option(min=1, help="Measurements per server.")] = 6,
     duration: Annotated[float, typer.Option(min=1, help="Seconds per measurement.")] = 5,
     connections: Annotated[int, typer.Option(min=1, help="wrk connections.")] = 32,
+    preload: Annotated[
+        int, typer.Option(min=0, help="Leads and contacts bulk-loaded into each database first.")
+    ] = 0,
 ) -> None:
     """Serve the base revision and the working tree side by side; load them in turn."""
     if db not in ("sqlite", "postgresql"):
@@ -185,9 +193,12 @@ def main(
     WRK[:] = [tools.ensure_wrk()]
     with ExitStack() as stack:
         source = _worktree(base, stack)
+        plan = None
+        if preload:  # the same people in both databases, none of them one wrk sends
+            plan = bulk_load.Plan(preload, preload, f"p{os.getpid()}", phones.take(preload))
         sides = {
-            "base": _start("base", db, source, stack),
-            "change": _start("change", db, None, stack),
+            "base": _start("base", db, source, plan, stack),
+            "change": _start("change", db, None, plan, stack),
         }
         print(f"== {db}, scenario ({scenario}): {rounds} rounds of {duration:.0f} s per server")
         print(f"   warming both up for {WARMUP_SECONDS} s each...", flush=True)

@@ -84,9 +84,9 @@ def serve_command(target: Target, port: int) -> tuple[list[str], dict[str, str]]
     return command, {"MAXWORK_DATABASE_URL": target.url, "MAXWORK_RATE_LIMIT_PER_SECOND": "0"}
 
 
-def migrate(target: Target) -> None:
+def migrate(target: Target, extra_env: dict[str, str] | None = None) -> None:
     """`maxwork-leads db upgrade`, the production migration command."""
-    env = {**os.environ, "MAXWORK_DATABASE_URL": target.url}
+    env = {**os.environ, "MAXWORK_DATABASE_URL": target.url, **(extra_env or {})}
     done = subprocess.run(
         [str(tools.BIN / "maxwork-leads"), "db", "upgrade"], env=env, capture_output=True, text=True
     )
