@@ -7,8 +7,10 @@ from sqlalchemy import func, select
 from maxwork_leads.db import Database
 from maxwork_leads.ids import new_id
 from maxwork_leads.leads import repository
+from maxwork_leads.leads.matching import NaturalKey
 from maxwork_leads.models import Credential, Lead
 from maxwork_leads.models.base import utcnow
+from maxwork_leads.settings import Settings
 from tests.factories import make_world
 
 
@@ -80,3 +82,35 @@ def test_leads_written_together_keep_every_value_and_skip_the_refused_ones(db: D
         assert (first.external_id, first.enquired_at, first.contact_id) == ("E-1", now, None)
         assert (second.listing_id, second.message, second.external_id) == (None, "", None)
         assert first.change_seq is not None and first.created_at is not None
+
+
+def test_the_natural_key_look_ups_tell_open_from_archived_leads(db: Database) -> None:
+    world = make_world(db)
+    with db.session_scope() as session:
+        credential_id = session.scalars(select(Credential.id)).one()
+        old = a_lead(world, credential_id, status="Archived", created_at=utcnow())
+        open_one = a_lead(world, credential_id)
+        assert repository.insert_lead(session, old) and repository.insert_lead(session, open_one)
+        key = NaturalKey(world.agent.id, str(world.listing.id), "+351912345678", "ana@example.com")
+        assert repository.open_lead(session, key).id == open_one.id  # type: ignore[union-attr]
+        assert repository.latest_archived_lead(session, key).id == old.id  # type: ignore[union-attr]
+        assert repository.open_lead_keys(session, [key]) == {key}
+
+
+def test_the_natural_key_look_ups_search_their_partial_indexes(sqlite_url: str) -> None:
+    """The predicates must be the indexes' own text: with a bound value SQLite cannot
+    use a partial index, and a new lead would need a full one kept beside it."""
+    database = Database(Settings(database_url=sqlite_url))
+    plans = {}
+    with database.engine.connect() as conn:
+        for name, statement in (
+            ("open", repository._OPEN_LEAD),
+            ("archived", repository._LATEST_ARCHIVED),
+        ):
+            sql = str(statement.compile(dialect=conn.dialect))
+            count = sql.count("?")
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", tuple(["x"] * count))
+            plans[name] = " ".join(row[-1] for row in rows)
+    database.dispose()
+    assert "USING INDEX uq_leads_open_natural_key" in plans["open"]
+    assert "USING INDEX ix_leads_archived_natural_key" in plans["archived"]

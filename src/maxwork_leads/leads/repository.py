@@ -29,11 +29,11 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from maxwork_leads.db import arrays
 from maxwork_leads.db.rows import RowInsert
 from maxwork_leads.ids import new_id
-from maxwork_leads.leads.enums import LeadStatus
 from maxwork_leads.leads.matching import ContactKey, NaturalKey
 from maxwork_leads.leads.new_lead import NewLead
 from maxwork_leads.models import Base, Contact, Lead, LeadActivity, LeadLink, Qualification, User
 from maxwork_leads.models.base import utcnow
+from maxwork_leads.models.leads import ARCHIVED_LEAD, OPEN_LEAD
 
 
 def lock_keys(session: Session, lock_ids: Sequence[int]) -> None:
@@ -74,11 +74,9 @@ _BY_KEY = select(Lead).where(
     Lead.phone_key == bindparam("phone_key"),
     Lead.email == bindparam("email"),
 )
-_OPEN_LEAD = _BY_KEY.where(Lead.status != LeadStatus.ARCHIVED.value).with_for_update()
+_OPEN_LEAD = _BY_KEY.where(OPEN_LEAD).with_for_update()
 _LATEST_ARCHIVED = (
-    _BY_KEY.where(Lead.status == LeadStatus.ARCHIVED.value)
-    .order_by(Lead.created_at.desc(), Lead.id.desc())
-    .limit(1)
+    _BY_KEY.where(ARCHIVED_LEAD).order_by(Lead.created_at.desc(), Lead.id.desc()).limit(1)
 )
 # Literal numbers, not bound ones: `_LEAD_ROWS` takes no parameters besides its columns.
 _SQLITE_NEXT_SEQ = select(
@@ -336,7 +334,7 @@ def insert_leads(session: Session, leads: Sequence[Lead | NewLead]) -> set[uuid.
 _OPEN_LEAD_KEYS = _by_email(
     Lead.__table__,
     ["agent_id", "listing_key", "phone_key", "email"],
-    Lead.__table__.c.status != LeadStatus.ARCHIVED.value,
+    OPEN_LEAD,
 )
 
 

@@ -12,7 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from maxwork_leads.models.base import Base, IdMixin, TimestampMixin, utcnow
 
 ARCHIVED = "Archived"
+# Partial indexes' predicates. A query meant to use one states the same text (not a bound
+# value): only then may PostgreSQL's generic plans and SQLite use the index.
 OPEN_LEAD = text("status <> 'Archived'")
+ARCHIVED_LEAD = text("status = 'Archived'")
 HAS_EXTERNAL_ID = text("external_id IS NOT NULL")
 
 
@@ -58,9 +61,20 @@ class Lead(IdMixin, TimestampMixin, Base):
             postgresql_where=HAS_EXTERNAL_ID,
             sqlite_where=HAS_EXTERNAL_ID,
         ),
-        Index("ix_leads_natural_key", "agent_id", "listing_key", "phone_key", "email"),
+        # Archived leads by natural key, for one that comes back; open leads are found
+        # through the unique index above, so a new lead adds no entry here.
+        Index(
+            "ix_leads_archived_natural_key",
+            "agent_id",
+            "listing_key",
+            "phone_key",
+            "email",
+            postgresql_where=ARCHIVED_LEAD,
+            sqlite_where=ARCHIVED_LEAD,
+        ),
         Index("ix_leads_updated_at", "updated_at"),
         Index("ix_leads_change_seq", "change_seq", "id"),
+        # Also serves every look-up by credential alone (and the foreign key's checks).
         Index("ix_leads_credential_id_change_seq", "credential_id", "change_seq", "id"),
         # The console finds a person's leads by email or phone across agents.
         Index("ix_leads_email", "email"),
@@ -73,7 +87,7 @@ class Lead(IdMixin, TimestampMixin, Base):
     # The listing's ID as text, or "manual": a non-null column so the unique index holds.
     listing_key: Mapped[str] = mapped_column(String(40))
     public_reference: Mapped[str] = mapped_column(String(100))
-    credential_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("credentials.id"), index=True)
+    credential_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("credentials.id"))
     external_id: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20))
     stage: Mapped[str] = mapped_column(String(20))
