@@ -3,8 +3,50 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
+
+RANDOM_BYTES = 10  # 74 of these 80 bits are used
+DRAWN_AT_ONCE = 256  # IDs' worth of random bytes per call to the OS
+
+
+class _Pool(threading.local):
+    """Random bytes from the OS, drawn for many IDs at once, one pool per thread.
+
+    `os.urandom` lets go of the interpreter lock for its system call. A writer thread
+    that asked for three IDs per lead gave the lock away three times per lead, and then
+    waited for the event loop's thread to hand it back: under load each ID cost several
+    microseconds instead of one. Each byte is still used once, in one process.
+    """
+
+    def __init__(self) -> None:
+        self.data = b""
+        self.at = 0
+        self.generation = -1
+
+
+_pool = _Pool()
+_generation = 0  # moved in a forked child, so that it never reuses its parent's bytes
+
+
+def _forked() -> None:
+    global _generation
+    _generation += 1
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+def _random_bits() -> int:
+    pool = _pool
+    start = pool.at
+    if start >= len(pool.data) or pool.generation != _generation:
+        pool.data = os.urandom(RANDOM_BYTES * DRAWN_AT_ONCE)
+        pool.generation = _generation
+        start = 0
+    pool.at = start + RANDOM_BYTES
+    return int.from_bytes(pool.data[start : start + RANDOM_BYTES], "big")
 
 
 def new_id() -> uuid.UUID:
@@ -14,7 +56,7 @@ def new_id() -> uuid.UUID:
     from walking another's IDs.
     """
     millis = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
+    rand = _random_bits()
     value = (millis & ((1 << 48) - 1)) << 80
     value |= 0x7 << 76
     value |= ((rand >> 62) & 0xFFF) << 64
