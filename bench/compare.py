@@ -49,11 +49,19 @@ class Side:
     name: str
     target: Target
     seed: Seed
+    command: list[str]
+    env: dict[str, str]
+    port: int
     server: procs.Server
     rounds: list[dict[str, float]] = field(default_factory=list)
 
     def median(self, key: str) -> float:
         return statistics.median(r[key] for r in self.rounds)
+
+    def restart(self) -> None:
+        """A new server process on the same database."""
+        procs.stop(self.server)
+        self.server = procs.start(self.command, self.env, self.port, self.server.log_path)
 
 
 def _worktree(revision: str, stack: ExitStack) -> Path:
@@ -82,8 +90,10 @@ def _start(
     port = tools.free_port()
     command, env = databases.serve_command(target, port)
     env.update(code)
-    server = stack.enter_context(procs.running(command, env, port, workdir / "server.log"))
-    return Side(name, target, seed, server)
+    server = procs.start(command, env, port, workdir / "server.log")
+    side = Side(name, target, seed, command, env, port, server)
+    stack.callback(lambda: procs.stop(side.server))
+    return side
 
 
 def _servers(side: Side) -> set[int]:
@@ -177,9 +187,12 @@ def main(
     base: Annotated[str, typer.Option(help="Git revision to compare the working tree with.")],
     db: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
     scenario: Annotated[str, typer.Option(help="a, c or d (see the README).")] = "a",
-    rounds: Annotated[int, typer.Option(min=1, help="Measurements per server.")] = 6,
+    rounds: Annotated[int, typer.Option(min=1, help="Measurements per server.")] = 8,
     duration: Annotated[float, typer.Option(min=1, help="Seconds per measurement.")] = 5,
     connections: Annotated[int, typer.Option(min=1, help="wrk connections.")] = 32,
+    restart_every: Annotated[
+        int, typer.Option(min=1, help="Rounds between restarts of both servers.")
+    ] = 2,
     preload: Annotated[
         int, typer.Option(min=0, help="Leads and contacts bulk-loaded into each database first.")
     ] = 0,
@@ -201,15 +214,33 @@ def main(
             "change": _start("change", db, None, plan, stack),
         }
         print(f"== {db}, scenario ({scenario}): {rounds} rounds of {duration:.0f} s per server")
-        print(f"   warming both up for {WARMUP_SECONDS} s each...", flush=True)
-        for side in sides.values():
-            _round(side, scenario, WARMUP_SECONDS, connections, phones, show=False)
-            side.rounds.clear()
         for index in range(rounds):
+            if index % restart_every == 0:
+                _fresh_processes(sides, index, scenario, connections, phones)
             order = SIDES if index % 2 == 0 else SIDES[::-1]
             for name in order:
                 _round(sides[name], scenario, duration, connections, phones)
         _report(sides)
+
+
+def _fresh_processes(
+    sides: dict[str, Side], index: int, scenario: str, connections: int, phones: people.PhoneSpace
+) -> None:
+    """Restart both servers (but before the first round) and warm them up.
+
+    One process can run several per cent faster or slower than another started from the
+    same code, for reasons of its own (memory layout, hash seed): two processes compared
+    with each other differed by 8.5% with no change at all. Medians over several
+    processes per side average that out.
+    """
+    if index:
+        for side in sides.values():
+            side.restart()
+    print(f"   fresh servers; warming both up for {WARMUP_SECONDS} s each...", flush=True)
+    for side in sides.values():
+        kept = list(side.rounds)
+        _round(side, scenario, WARMUP_SECONDS, connections, phones, show=False)
+        side.rounds[:] = kept
 
 
 if __name__ == "__main__":

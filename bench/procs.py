@@ -64,12 +64,12 @@ def stop(server: Server) -> None:
         server.process.wait()
 
 
-@contextmanager
-def running(
+def start(
     command: list[str], env: dict[str, str], port: int, log_path: Path, timeout: float = 60
-) -> Iterator[Server]:
-    """Start `command` in a new session (its own process group), wait for /readyz, stop it."""
-    with log_path.open("wb") as log:
+) -> Server:
+    """Start `command` in a new session (its own process group), appending to its log,
+    and wait for /readyz; the caller stops it."""
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
             command,
             env={**os.environ, **env},
@@ -81,6 +81,19 @@ def running(
     server = Server(f"http://127.0.0.1:{port}", process, log_path)
     try:
         _wait_ready(server, timeout)
+    except BaseException:
+        stop(server)
+        raise
+    return server
+
+
+@contextmanager
+def running(
+    command: list[str], env: dict[str, str], port: int, log_path: Path, timeout: float = 60
+) -> Iterator[Server]:
+    """`start`, then stop the server when the block ends."""
+    server = start(command, env, port, log_path, timeout)
+    try:
         yield server
     finally:
         stop(server)
