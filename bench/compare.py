@@ -5,7 +5,8 @@ more than most single changes gain (the FastAPI baseline alone has moved between
 and 3,600 req/s from one run to the next). Here the base revision (checked out into a
 temporary git worktree) and the working tree each run their own server, on their own
 fresh database, at the same time; wrk loads one, then the other, for several short
-rounds, in alternating order. Both meet the same drift, and the medians tell them apart.
+rounds, in alternating order, and both are restarted every few rounds. Both meet the
+same drift, the medians span several processes of each, and they tell the two apart.
 
     .venv/bin/python -m bench.compare --base HEAD               # uncommitted change vs HEAD
     .venv/bin/python -m bench.compare --base main~3 --db postgresql --scenario d

@@ -11,6 +11,8 @@ from maxwork_leads.leads import enums
 from maxwork_leads.leads.enums import LeadStatus
 from maxwork_leads.leads.lifecycle import backwards_warning, next_status
 from maxwork_leads.leads.matching import fingerprint, lock_id
+from maxwork_leads.models.leads import ARCHIVED as ARCHIVED_TEXT
+from maxwork_leads.models.leads import ARCHIVED_LEAD, OPEN_LEAD
 
 NEW, CONTACTED, ARCHIVED = LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.ARCHIVED
 
@@ -68,3 +70,8 @@ def test_ids_are_time_ordered_uuid7() -> None:
     assert all(isinstance(i, uuid.UUID) and i.version == 7 for i in ids)
     assert len(set(ids)) == 200
     assert [i.bytes[:6] for i in ids] == sorted(i.bytes[:6] for i in ids)
+
+
+def test_the_partial_indexes_name_the_archived_status_as_the_enum_does() -> None:
+    assert LeadStatus.ARCHIVED.value == ARCHIVED_TEXT
+    assert f"'{ARCHIVED_TEXT}'" in str(OPEN_LEAD) and f"'{ARCHIVED_TEXT}'" in str(ARCHIVED_LEAD)

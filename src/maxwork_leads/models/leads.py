@@ -14,8 +14,8 @@ from maxwork_leads.models.base import Base, IdMixin, TimestampMixin, utcnow
 ARCHIVED = "Archived"
 # Partial indexes' predicates. A query meant to use one states the same text (not a bound
 # value): only then may PostgreSQL's generic plans and SQLite use the index.
-OPEN_LEAD = text("status <> 'Archived'")
-ARCHIVED_LEAD = text("status = 'Archived'")
+OPEN_LEAD = text(f"status <> '{ARCHIVED}'")
+ARCHIVED_LEAD = text(f"status = '{ARCHIVED}'")
 HAS_EXTERNAL_ID = text("external_id IS NOT NULL")
 
 
