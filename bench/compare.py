@@ -125,11 +125,11 @@ def _round(
     connections: int,
     phones: people.PhoneSpace,
     *,
-    show: bool = True,
+    record: bool = True,
 ) -> None:
     scenario = SCENARIOS[key]
     batch = scenario.batch
-    tag = f"{side.name[0]}{len(side.rounds)}{os.getpid()}"
+    tag = f"{side.name[0]}{len(side.rounds) if record else 'w'}{os.getpid()}"
     env = lua_env(side.seed, tag, phones, scenario.phone_span)
     pids = procs.group_pids(side.server.pgid)
     servers = _servers(side)
@@ -145,6 +145,8 @@ def _round(
     )
     used = {pid: procs.cpu_seconds(pid) - before[pid] for pid in pids}
     procs.wait_idle(side.server.pgid, 60)
+    if not record:  # a warm-up
+        return
     leads = max(1, result.requests * batch)
     side.rounds.append(
         {
@@ -156,8 +158,6 @@ def _round(
         }
     )
     last = side.rounds[-1]
-    if not show:
-        return
     print(
         f"   {side.name:6} {last['leads_per_second']:8,.0f} leads/s  p99 {last['p99_ms']:6.1f} ms"
         f"  server {last['server_cpu_ms']:.3f}  helpers {last['helper_cpu_ms']:.3f} ms/lead"
@@ -239,9 +239,7 @@ def _fresh_processes(
             side.restart()
     print(f"   fresh servers; warming both up for {WARMUP_SECONDS} s each...", flush=True)
     for side in sides.values():
-        kept = list(side.rounds)
-        _round(side, scenario, WARMUP_SECONDS, connections, phones, show=False)
-        side.rounds[:] = kept
+        _round(side, scenario, WARMUP_SECONDS, connections, phones, record=False)
 
 
 if __name__ == "__main__":

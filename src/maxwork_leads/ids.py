@@ -21,29 +21,24 @@ class _Pool(threading.local):
     """
 
     def __init__(self) -> None:
+        self.empty()
+
+    def empty(self) -> None:
         self.data = b""
         self.at = 0
-        self.generation = -1
 
 
 _pool = _Pool()
-_generation = 0  # moved in a forked child, so that it never reuses its parent's bytes
-
-
-def _forked() -> None:
-    global _generation
-    _generation += 1
-
-
-os.register_at_fork(after_in_child=_forked)
+# A forked child keeps only the thread that forked, with that thread's pool: emptied, so
+# that the child never uses its parent's bytes again.
+os.register_at_fork(after_in_child=_pool.empty)
 
 
 def _random_bits() -> int:
     pool = _pool
     start = pool.at
-    if start >= len(pool.data) or pool.generation != _generation:
+    if start >= len(pool.data):
         pool.data = os.urandom(RANDOM_BYTES * DRAWN_AT_ONCE)
-        pool.generation = _generation
         start = 0
     pool.at = start + RANDOM_BYTES
     return int.from_bytes(pool.data[start : start + RANDOM_BYTES], "big")

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, PrimaryKeyConstraint, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from maxwork_leads.leads.enums import LeadStatus
 from maxwork_leads.models.base import Base, IdMixin, TimestampMixin, utcnow
 
-ARCHIVED = "Archived"
+ARCHIVED = LeadStatus.ARCHIVED.value
 # Partial indexes' predicates. A query meant to use one states the same text (not a bound
 # value): only then may PostgreSQL's generic plans and SQLite use the index.
 OPEN_LEAD = text(f"status <> '{ARCHIVED}'")
