@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
 
 from maxwork_leads.db import Database
 from maxwork_leads.ids import new_id
 from maxwork_leads.leads import repository
 from maxwork_leads.leads.matching import NaturalKey
-from maxwork_leads.models import Credential, Lead
+from maxwork_leads.models import Contact, Credential, Lead
 from maxwork_leads.models.base import utcnow
+from maxwork_leads.models.leads import by_email
 from maxwork_leads.settings import Settings
 from tests.factories import make_world
 
@@ -114,3 +117,40 @@ def test_the_natural_key_look_ups_search_their_partial_indexes(sqlite_url: str) 
     database.dispose()
     assert "USING INDEX uq_leads_open_natural_key" in plans["open"]
     assert "USING INDEX ix_leads_archived_natural_key" in plans["archived"]
+
+
+def test_a_search_by_email_finds_open_and_archived_leads(db: Database) -> None:
+    world = make_world(db)
+    with db.session_scope() as session:
+        credential_id = session.scalars(select(Credential.id)).one()
+        old = a_lead(world, credential_id, status="Archived")
+        open_one = a_lead(world, credential_id, status="Contacted")
+        other = a_lead(world, credential_id, email="bea@example.com")
+        for lead in (old, open_one, other):
+            assert repository.insert_lead(session, lead)
+        found = session.scalars(select(Lead.id).where(by_email(Lead.email == "ana@example.com")))
+        assert set(found) == {old.id, open_one.id}
+
+
+def _plan(database: Database, statement: Select[Any]) -> str:
+    """The plan the database would choose were every table large (no full scans)."""
+    with database.engine.connect() as conn:
+        sql = statement.compile(conn, compile_kwargs={"literal_binds": True})
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            rows = conn.exec_driver_sql(f"EXPLAIN {sql}").all()
+        else:
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all()
+    return " ".join(str(row[-1]) for row in rows)
+
+
+def test_look_ups_by_email_go_through_the_identity_indexes(db: Database) -> None:
+    """No index holds the email alone: the identity indexes lead with it and must serve
+    every look-up by email, else each one would read the whole table."""
+    search = by_email(Lead.email == "ana@example.com")
+    erasure = or_(by_email(Lead.email.in_(["ana@example.com"])), Lead.phone_key.in_(["+1"]))
+    contacts = _plan(db, select(Contact.id).where(Contact.email == "ana@example.com"))
+    assert "uq_contacts_identity" in contacts
+    for leads in (_plan(db, select(Lead.id).where(search)), _plan(db, select(Lead).where(erasure))):
+        assert "uq_leads_open_natural_key" in leads and "ix_leads_archived_natural_key" in leads
+        assert "Seq Scan" not in leads + contacts and "SCAN leads" not in leads

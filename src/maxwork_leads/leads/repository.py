@@ -267,8 +267,8 @@ _CONTACT_IDS = _by_email(Contact.__table__, ["id", "agent_id", "phone_key", "ema
 def contact_ids_by_keys(
     session: Session, keys: Sequence[ContactKey]
 ) -> dict[ContactKey, uuid.UUID]:
-    """The IDs of the existing contacts among these keys: one query, through the email
-    index, reading four columns rather than loading ORM objects."""
+    """The IDs of the existing contacts among these keys: one query, through the identity
+    index (email first), reading four columns rather than loading ORM objects."""
     if not keys:
         return {}
     wanted = set(keys)
@@ -339,8 +339,8 @@ _OPEN_LEAD_KEYS = _by_email(
 
 
 def open_lead_keys(session: Session, keys: Sequence[NaturalKey]) -> set[NaturalKey]:
-    """Which of these natural keys already have an open lead: one query, through the email
-    index, instead of one look-up per key."""
+    """Which of these natural keys already have an open lead: one query, through the
+    unique index of open leads (email first), instead of one look-up per key."""
     if not keys:
         return set()
     wanted = set(keys)

@@ -6,7 +6,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, PrimaryKeyConstraint, String, Text, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    and_,
+    or_,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from maxwork_leads.leads.enums import LeadStatus
@@ -20,14 +32,23 @@ ARCHIVED_LEAD = text(f"status = '{ARCHIVED}'")
 HAS_EXTERNAL_ID = text("external_id IS NOT NULL")
 
 
+def by_email(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """A condition on `Lead.email`, for leads of any status, in the form that lets the
+    database use the two partial indexes leading with email: once for open leads, once
+    for archived ones. Stated plainly, neither partial index could serve it (no other
+    index holds every lead's email)."""
+    return or_(and_(condition, OPEN_LEAD), and_(condition, ARCHIVED_LEAD))
+
+
 class Contact(IdMixin, TimestampMixin, Base):
     """A person in an agent's address book: one per normalised phone + email + agent."""
 
     __tablename__ = "contacts"
     __table_args__ = (
-        Index("uq_contacts_identity", "agent_id", "phone_key", "email", unique=True),
-        # The console finds a person by email or phone across agents.
-        Index("ix_contacts_email", "email"),
+        # Email first: also the index of every look-up by email (a batch's contacts, the
+        # console's person search, an erasure), so that no other index holds the email.
+        Index("uq_contacts_identity", "email", "phone_key", "agent_id", unique=True),
+        # The console finds a person by phone across agents.
         Index("ix_contacts_phone_key", "phone_key"),
     )
 
@@ -43,12 +64,14 @@ class Lead(IdMixin, TimestampMixin, Base):
     __tablename__ = "leads"
     __table_args__ = (
         # At most one open lead per natural key; archived leads are history and may repeat.
+        # Email first: with its archived twin below, the index of every look-up by email
+        # (see `by_email`), so that no third index holds the email of every lead.
         Index(
             "uq_leads_open_natural_key",
+            "email",
+            "phone_key",
             "agent_id",
             "listing_key",
-            "phone_key",
-            "email",
             unique=True,
             postgresql_where=OPEN_LEAD,
             sqlite_where=OPEN_LEAD,
@@ -66,10 +89,10 @@ class Lead(IdMixin, TimestampMixin, Base):
         # through the unique index above, so a new lead adds no entry here.
         Index(
             "ix_leads_archived_natural_key",
+            "email",
+            "phone_key",
             "agent_id",
             "listing_key",
-            "phone_key",
-            "email",
             postgresql_where=ARCHIVED_LEAD,
             sqlite_where=ARCHIVED_LEAD,
         ),
@@ -77,8 +100,7 @@ class Lead(IdMixin, TimestampMixin, Base):
         Index("ix_leads_change_seq", "change_seq", "id"),
         # Also serves every look-up by credential alone (and the foreign key's checks).
         Index("ix_leads_credential_id_change_seq", "credential_id", "change_seq", "id"),
-        # The console finds a person's leads by email or phone across agents.
-        Index("ix_leads_email", "email"),
+        # The console finds a person's leads by phone across agents.
         Index("ix_leads_phone_key", "phone_key"),
     )
 

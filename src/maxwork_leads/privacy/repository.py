@@ -15,13 +15,14 @@ from maxwork_leads.models import (
     LeadActivity,
     Qualification,
 )
+from maxwork_leads.models.leads import by_email
 
 
 def leads_of(session: Session, *, emails: Sequence[str], phone_keys: Sequence[str]) -> list[Lead]:
     return list(
         session.scalars(
             select(Lead)
-            .where(or_(Lead.email.in_(emails), Lead.phone_key.in_(phone_keys)))
+            .where(or_(by_email(Lead.email.in_(emails)), Lead.phone_key.in_(phone_keys)))
             .order_by(Lead.created_at, Lead.id)
         )
     )

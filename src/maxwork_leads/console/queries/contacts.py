@@ -1,8 +1,8 @@
 """Contacts for the console: the search, and one contact with its agent and its leads.
 
-Email and phone narrow through `ix_contacts_email` and `ix_contacts_phone_key`, typed in any
-spelling: they are normalised the way the lead service stores them. A contact's leads come
-through `leads.contact_id`.
+Email and phone narrow through `uq_contacts_identity` (email first) and
+`ix_contacts_phone_key`, typed in any spelling: they are normalised the way the lead
+service stores them. A contact's leads come through `leads.contact_id`.
 """
 
 from __future__ import annotations

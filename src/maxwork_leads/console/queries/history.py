@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from maxwork_leads.leads.normalize import normalize_phone
 from maxwork_leads.models import Credential, IntegrationRequest, Lead
+from maxwork_leads.models.leads import by_email
 
 PAGE_SIZE = 50
 BODY_SEARCH_DAYS = 30
@@ -271,7 +272,7 @@ def _about_person(filters: Filters) -> Select[tuple[uuid.UUID]]:
     if filters.until is not None:
         by_body = by_body.where(req.received_at < filters.until)
     if filters.email is not None:
-        by_lead = by_lead.where(Lead.email == filters.email)
+        by_lead = by_lead.where(by_email(Lead.email == filters.email))
         by_body = by_body.where(req.body.icontains(filters.email, autoescape=True))
     if filters.phone_key is not None and filters.phone_text is not None:
         by_lead = by_lead.where(Lead.phone_key == filters.phone_key)

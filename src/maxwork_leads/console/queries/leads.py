@@ -24,6 +24,7 @@ from maxwork_leads.models import (
     Listing,
     User,
 )
+from maxwork_leads.models.leads import by_email
 
 PAGE_SIZE = 50
 MAX_TEXT = 300
@@ -197,7 +198,7 @@ def lead_conditions(
     conditions: list[ColumnElement[bool]] = []
     notes: list[str] = []
     if email := clean(search.email, "Email"):
-        conditions.append(Lead.email == email_key(email))
+        conditions.append(by_email(Lead.email == email_key(email)))
     if phone := clean(search.phone, "Phone"):
         conditions.append(Lead.phone_key == phone_key(phone, region))
     if status := clean(search.status, "Status"):
