@@ -41,8 +41,8 @@ import typer  # noqa: E402
 from bench import databases, report, soak, tools  # noqa: E402
 from bench.scenarios import ALL_KEYS, DatabaseRun, Options, Row  # noqa: E402
 
-QUICK = {"duration": 3.0, "warmup": 1.0, "preload": 50_000}
-FULL = {"duration": 30.0, "warmup": 5.0, "preload": 1_000_000}
+QUICK = {"duration": 3.0, "warmup": 1.0, "preload": 50_000, "processes": 1}
+FULL = {"duration": 30.0, "warmup": 5.0, "preload": 1_000_000, "processes": 3}
 KINDS = {"sqlite": ("sqlite",), "postgresql": ("postgresql",), "both": ("sqlite", "postgresql")}
 
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -150,6 +150,14 @@ def main(
     duration: Annotated[
         float | None, typer.Option(min=1, help="Seconds per measurement (3 quick, 30 full).")
     ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Fresh server processes sharing the FastAPI and (a) measurements; each row "
+            "is the median process (1 quick, 3 full).",
+        ),
+    ] = None,
     soak_minutes: Annotated[
         float | None,
         typer.Option("--soak", min=0.1, help="Instead: run (a) this many minutes, watch RSS."),
@@ -171,6 +179,7 @@ def main(
         duration=duration or preset["duration"],
         warmup=preset["warmup"],
         preload=int(preset["preload"]),
+        processes=processes or int(preset["processes"]),
         keep=keep,
     )
     wrk_binary = tools.ensure_wrk()

@@ -69,6 +69,7 @@ class Options:
     duration: float
     warmup: float
     preload: int
+    processes: int = 1  # fresh server processes that share the FastAPI and (a) measurements
     keep: bool = False
 
 
@@ -143,8 +144,8 @@ class DatabaseRun:
             self.rows.append(Row(target.kind, "setup", "migrate and seed", error=_describe(exc)))
             return
         self._guard(target, "commit", "DB one-row commit", lambda: self._commit(target))
-        self._guard(target, "fastapi", "FastAPI parse-only", lambda: self._fastapi(target, seed))
-        if self.options.scenarios:
+        self._side_by_side(target, seed)
+        if set(self.options.scenarios) - {"a"}:
             self._guard(
                 target, "server", "maxwork-leads serve", lambda: self._service(target, seed)
             )
@@ -169,7 +170,44 @@ class DatabaseRun:
         row.notes.append(f"commits/s ({how}; one INSERT per transaction)")
         self.rows.append(row)
 
-    def _fastapi(self, target: Target, seed: Seed) -> None:
+    def _side_by_side(self, target: Target, seed: Seed) -> None:
+        """The FastAPI baseline and (a), the two figures a target divides, each measured
+        on `processes` fresh server processes in turn (baseline, (a), baseline, (a)...),
+        for an equal share of the duration; each row is its median process.
+
+        One server process can run several percent faster or slower than the next of the
+        same code for its whole life, and the machine drifts over minutes: one process
+        each, minutes apart, would put that luck into the ratio.
+        """
+        count = self.options.processes
+        seconds = self.options.duration / count
+        steps: list[tuple[str, str, Callable[[], Row]]] = [
+            ("fastapi", "FastAPI parse-only", lambda: self._fastapi(target, seed, seconds))
+        ]
+        if "a" in self.options.scenarios:
+            scenario = SCENARIOS["a"]
+            steps.append(("a", scenario.label, lambda: self._fresh(target, seed, seconds)))
+        measured: dict[str, list[Row]] = {key: [] for key, _, _ in steps}
+        failed: dict[str, BaseException] = {}
+        started = time.monotonic()
+        for _ in range(count):
+            for key, _, step in steps:
+                try:
+                    measured[key].append(step())
+                except Exception as exc:
+                    traceback.print_exc()
+                    failed[key] = exc
+        for key, label, _ in steps:
+            if measured[key]:
+                self.rows.append(_median(measured[key], seconds))
+            else:
+                self.rows.append(Row(target.kind, key, label, error=_describe(failed[key])))
+        print(
+            f"   FastAPI and (a) on {count} process(es) each: {time.monotonic() - started:.1f} s",
+            flush=True,
+        )
+
+    def _fastapi(self, target: Target, seed: Seed, seconds: float) -> Row:
         port = tools.free_port()
         command = [str(tools.BIN / "uvicorn"), "bench.baseline_app:app"]
         command += ["--workers", str(target.workers), "--port", str(port)]
@@ -177,25 +215,37 @@ class DatabaseRun:
         log = target.workdir / "baseline.log"
         with procs.running(command, {}, port, log) as server:
             self._warm(server, seed)
-            row = self._wrk_row(target, server, seed, "fastapi", "FastAPI parse-only", "new.lua")
+            row = self._wrk_row(
+                target, server, seed, "fastapi", "FastAPI parse-only", "new.lua", seconds=seconds
+            )
         row.notes.append("same Lua as (a); no database")
-        self.rows.append(row)
+        return row
 
     # -- the service ---------------------------------------------------------------------------
+
+    def _fresh(self, target: Target, seed: Seed, seconds: float) -> Row:
+        """(a) on a server process of its own, started for it."""
+        port = tools.free_port()
+        command, env = databases.serve_command(target, port)
+        with procs.running(command, env, port, target.workdir / "server.log") as server:
+            self._warm(server, seed)
+            return self._scenario(target, server, seed, SCENARIOS["a"], key="a", seconds=seconds)
 
     def _service(self, target: Target, seed: Seed) -> None:
         port = tools.free_port()
         command, env = databases.serve_command(target, port)
         with procs.running(command, env, port, target.workdir / "server.log") as server:
             self._warm(server, seed)
-            for key in ("a", "b", "c", "d"):
+            for key in ("b", "c", "d"):
                 if key in self.options.scenarios:
                     scenario = SCENARIOS[key]
                     self._guard(
                         target,
                         key,
                         scenario.label,
-                        lambda s=scenario: self._scenario(target, server, seed, s, key=s.key),
+                        lambda s=scenario: self.rows.append(
+                            self._scenario(target, server, seed, s, key=s.key)
+                        ),
                     )
             if "e" in self.options.scenarios:
                 self._preloaded(target, server, seed)
@@ -214,14 +264,16 @@ class DatabaseRun:
                 target,
                 f"e_{base}",
                 label,
-                lambda s=scenario, b=base, lab=label: self._scenario(
-                    target,
-                    server,
-                    seed,
-                    s,
-                    key=f"e_{b}",
-                    label=lab,
-                    note=stats.summary() if b == "a" else None,
+                lambda s=scenario, b=base, lab=label: self.rows.append(
+                    self._scenario(
+                        target,
+                        server,
+                        seed,
+                        s,
+                        key=f"e_{b}",
+                        label=lab,
+                        note=stats.summary() if b == "a" else None,
+                    )
                 ),
             )
 
@@ -235,13 +287,23 @@ class DatabaseRun:
         key: str,
         label: str | None = None,
         note: str | None = None,
-    ) -> None:
+        seconds: float | None = None,
+    ) -> Row:
+        duration = seconds or self.options.duration
         extra: dict[str, str] = {}
         if scenario.known:
             extra = self._known_contacts(target, seed, key)
         before = databases.row_counts(target)
         row = self._wrk_row(
-            target, server, seed, key, label or scenario.label, scenario.script, extra, scenario
+            target,
+            server,
+            seed,
+            key,
+            label or scenario.label,
+            scenario.script,
+            extra,
+            scenario,
+            seconds=duration,
         )
         row.drain_seconds = self._drain(server)
         if row.drain_seconds > 2:
@@ -250,7 +312,7 @@ class DatabaseRun:
         row.leads_written = after["leads"] - before["leads"]
         row.contacts_written = after["contacts"] - before["contacts"]
         # From wrk's start until the server went quiet (wait_idle looks every 0.5 s).
-        busy = self.options.duration + max(0.0, row.drain_seconds - procs.IDLE_CHECK)
+        busy = wrk.whole_seconds(duration) + max(0.0, row.drain_seconds - procs.IDLE_CHECK)
         row.db_leads_per_second = row.leads_written / busy
         answered = (row.requests or 0) * scenario.batch
         if row.leads_written < answered - (row.non_2xx or 0) * scenario.batch:
@@ -258,7 +320,7 @@ class DatabaseRun:
         row.db_size_mib = databases.size_bytes(target) / 2**20
         if note:
             row.notes.append(note)
-        self.rows.append(row)
+        return row
 
     def _known_contacts(self, target: Target, seed: Seed, key: str) -> dict[str, str]:
         """Pre-create enough contacts for the run's "already a contact" half, with the loader.
@@ -308,10 +370,14 @@ class DatabaseRun:
         script: str,
         extra: dict[str, str] | None = None,
         scenario: Scenario | None = None,
+        *,
+        seconds: float | None = None,
     ) -> Row:
         shape = scenario or SCENARIOS["a"]  # the baselines load as (a) does
         batch = shape.batch
-        env = lua_env(seed, f"{key}{self.run_id}", self.phones, shape.phone_span, extra)
+        env = lua_env(
+            seed, f"{key}{self.run_id}{server.pgid}", self.phones, shape.phone_span, extra
+        )
         cpu_before = procs.group_cpu_seconds(server.pgid)
         with procs.RssSampler(server.pgid) as rss:
             result = wrk.run(
@@ -319,7 +385,7 @@ class DatabaseRun:
                 server.url,
                 script,
                 env,
-                duration=self.options.duration,
+                duration=seconds or self.options.duration,
                 connections=shape.connections(self.options.connections),
                 timeout=shape.timeout,
             )
@@ -364,6 +430,25 @@ def lua_env(
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
+
+
+def _median(rows: list[Row], seconds: float) -> Row:
+    """The run of the median process by requests/s (of an even number, the slower of the
+    middle two), as measured; what a client would have met from any of them (non-2xx
+    answers, socket errors, peak memory) over all of them."""
+    ranked = sorted(rows, key=lambda row: row.requests_per_second or 0.0)
+    row = ranked[(len(ranked) - 1) // 2]
+    if len(rows) == 1:
+        return row
+    row.non_2xx = sum(r.non_2xx or 0 for r in rows)
+    row.socket_errors = sum(r.socket_errors or 0 for r in rows)
+    row.peak_rss_mib = max(r.peak_rss_mib or 0.0 for r in rows)
+    each = " / ".join(f"{r.requests_per_second or 0:,.0f}" for r in rows)
+    row.notes.append(
+        f"median of {len(rows)} fresh server processes, "
+        f"{wrk.whole_seconds(seconds)} s each: {each} req/s"
+    )
+    return row
 
 
 def _row_from(

@@ -85,6 +85,11 @@ def threads_for(connections: int) -> int:
     return max(1, min(os.cpu_count() or 1, 2, connections))
 
 
+def whole_seconds(duration: float) -> int:
+    """What wrk runs for: it takes whole seconds only."""
+    return max(1, round(duration))
+
+
 def run(
     wrk: str,
     url: str,
@@ -100,7 +105,7 @@ def run(
     A request slower than `timeout` seconds is counted by wrk as a socket timeout error.
     """
     threads = threads_for(connections)
-    command = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(duration))}s"]
+    command = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{whole_seconds(duration)}s"]
     command += ["--latency", "--timeout", f"{round(timeout)}s"]
     command += ["-s", str(Path(tools.LUA) / script), url]
     full_env = {
