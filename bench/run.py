@@ -154,8 +154,8 @@ def main(
         int | None,
         typer.Option(
             min=1,
-            help="Fresh server processes sharing the FastAPI and (a) measurements; each row "
-            "is the median process (1 quick, 3 full).",
+            help="Fresh server processes sharing each measurement a target divides "
+            "(FastAPI, a, b, e); the row is the median process (1 quick, 3 full).",
         ),
     ] = None,
     soak_minutes: Annotated[

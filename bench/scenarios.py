@@ -60,6 +60,10 @@ SCENARIOS = {
 ALL_KEYS = ("a", "b", "c", "d", "e")
 
 
+# One measurement on a fresh server process: (target, seconds) -> its row.
+Measure = Callable[[Target, float], "Row"]
+
+
 @dataclass(frozen=True)
 class Options:
     """What to run and for how long (the same for every database)."""
@@ -69,7 +73,7 @@ class Options:
     duration: float
     warmup: float
     preload: int
-    processes: int = 1  # fresh server processes that share the FastAPI and (a) measurements
+    processes: int = 1  # fresh server processes sharing each measurement a target divides
     keep: bool = False
 
 
@@ -143,12 +147,19 @@ class DatabaseRun:
             traceback.print_exc()
             self.rows.append(Row(target.kind, "setup", "migrate and seed", error=_describe(exc)))
             return
+        chosen = self.options.scenarios
         self._guard(target, "commit", "DB one-row commit", lambda: self._commit(target))
-        self._side_by_side(target, seed)
-        if set(self.options.scenarios) - {"a"}:
+        self._on_fresh_processes(target, "fastapi", "FastAPI parse-only", self._fastapi(seed))
+        for key in ("a", "b"):
+            if key in chosen:
+                scenario = SCENARIOS[key]
+                self._on_fresh_processes(target, key, scenario.label, self._served(seed, key))
+        if "c" in chosen or "d" in chosen:
             self._guard(
                 target, "server", "maxwork-leads serve", lambda: self._service(target, seed)
             )
+        if "e" in chosen:
+            self._guard(target, "e", "(e) preloaded", lambda: self._preloaded(target, seed))
 
     def _guard(self, target: Target, key: str, label: str, step: Callable[[], None]) -> None:
         """Run one measurement; a failure becomes a row that says so, and the run goes on."""
@@ -170,73 +181,84 @@ class DatabaseRun:
         row.notes.append(f"commits/s ({how}; one INSERT per transaction)")
         self.rows.append(row)
 
-    def _side_by_side(self, target: Target, seed: Seed) -> None:
-        """The FastAPI baseline and (a), the two figures a target divides, each measured
-        on `processes` fresh server processes in turn (baseline, (a), baseline, (a)...),
-        for an equal share of the duration; each row is its median process.
+    def _on_fresh_processes(self, target: Target, key: str, label: str, measure: Measure) -> None:
+        """One row measured on `processes` fresh server processes, one after the other,
+        each for an equal share of the duration: the run of its median process.
 
         One server process can run several percent faster or slower than the next of the
-        same code for its whole life, and the machine drifts over minutes: one process
-        each, minutes apart, would put that luck into the ratio.
+        same code for its whole life: a ratio of two single processes carries both their
+        luck. The rows the targets divide (the FastAPI baseline, (a), (b) and (e)) are
+        measured this way; (c) and (d), compared with nothing, share one process.
         """
         count = self.options.processes
         seconds = self.options.duration / count
-        steps: list[tuple[str, str, Callable[[], Row]]] = [
-            ("fastapi", "FastAPI parse-only", lambda: self._fastapi(target, seed, seconds))
-        ]
-        if "a" in self.options.scenarios:
-            scenario = SCENARIOS["a"]
-            steps.append(("a", scenario.label, lambda: self._fresh(target, seed, seconds)))
-        measured: dict[str, list[Row]] = {key: [] for key, _, _ in steps}
-        failed: dict[str, BaseException] = {}
+        measured: list[Row] = []
+        failure: BaseException | None = None
         started = time.monotonic()
         for _ in range(count):
-            for key, _, step in steps:
-                try:
-                    measured[key].append(step())
-                except Exception as exc:
-                    traceback.print_exc()
-                    failed[key] = exc
-        for key, label, _ in steps:
-            if measured[key]:
-                self.rows.append(_median(measured[key], seconds))
-            else:
-                self.rows.append(Row(target.kind, key, label, error=_describe(failed[key])))
-        print(
-            f"   FastAPI and (a) on {count} process(es) each: {time.monotonic() - started:.1f} s",
-            flush=True,
-        )
+            try:
+                measured.append(measure(target, seconds))
+            except Exception as exc:
+                traceback.print_exc()
+                failure = exc
+        if measured:
+            self.rows.append(_median(measured, seconds))
+        else:
+            self.rows.append(Row(target.kind, key, label, error=_describe(failure)))
+        took = time.monotonic() - started
+        print(f"   {label} ({count} process(es)): {took:.1f} s", flush=True)
 
-    def _fastapi(self, target: Target, seed: Seed, seconds: float) -> Row:
-        port = tools.free_port()
-        command = [str(tools.BIN / "uvicorn"), "bench.baseline_app:app"]
-        command += ["--workers", str(target.workers), "--port", str(port)]
-        command += ["--no-access-log", "--log-level", "warning", "--app-dir", str(tools.ROOT)]
-        log = target.workdir / "baseline.log"
-        with procs.running(command, {}, port, log) as server:
-            self._warm(server, seed)
-            row = self._wrk_row(
-                target, server, seed, "fastapi", "FastAPI parse-only", "new.lua", seconds=seconds
-            )
-        row.notes.append("same Lua as (a); no database")
-        return row
+    def _fastapi(self, seed: Seed) -> Measure:
+        def measure(target: Target, seconds: float) -> Row:
+            port = tools.free_port()
+            command = [str(tools.BIN / "uvicorn"), "bench.baseline_app:app"]
+            command += ["--workers", str(target.workers), "--port", str(port)]
+            command += ["--no-access-log", "--log-level", "warning"]
+            command += ["--app-dir", str(tools.ROOT)]
+            log = target.workdir / "baseline.log"
+            with procs.running(command, {}, port, log) as server:
+                self._warm(server, seed)
+                row = self._wrk_row(
+                    target,
+                    server,
+                    seed,
+                    "fastapi",
+                    "FastAPI parse-only",
+                    "new.lua",
+                    seconds=seconds,
+                )
+            row.notes.append("same Lua as (a); no database")
+            return row
+
+        return measure
 
     # -- the service ---------------------------------------------------------------------------
 
-    def _fresh(self, target: Target, seed: Seed, seconds: float) -> Row:
-        """(a) on a server process of its own, started for it."""
-        port = tools.free_port()
-        command, env = databases.serve_command(target, port)
-        with procs.running(command, env, port, target.workdir / "server.log") as server:
-            self._warm(server, seed)
-            return self._scenario(target, server, seed, SCENARIOS["a"], key="a", seconds=seconds)
+    def _served(self, seed: Seed, key: str, note: str | None = None) -> Measure:
+        """A scenario (`key` a, b, e_a or e_b) on a server process started for it."""
+        scenario = SCENARIOS[key.removeprefix("e_")]
+        label = None
+        if key.startswith("e_"):
+            label = f"(e) {scenario.key} on {self.options.preload:,} preloaded"
+
+        def measure(target: Target, seconds: float) -> Row:
+            port = tools.free_port()
+            command, env = databases.serve_command(target, port)
+            with procs.running(command, env, port, target.workdir / "server.log") as server:
+                self._warm(server, seed)
+                return self._scenario(
+                    target, server, seed, scenario, key=key, label=label, note=note, seconds=seconds
+                )
+
+        return measure
 
     def _service(self, target: Target, seed: Seed) -> None:
+        """(c) and (d), one after the other on one server process."""
         port = tools.free_port()
         command, env = databases.serve_command(target, port)
         with procs.running(command, env, port, target.workdir / "server.log") as server:
             self._warm(server, seed)
-            for key in ("b", "c", "d"):
+            for key in ("c", "d"):
                 if key in self.options.scenarios:
                     scenario = SCENARIOS[key]
                     self._guard(
@@ -247,35 +269,20 @@ class DatabaseRun:
                             self._scenario(target, server, seed, s, key=s.key)
                         ),
                     )
-            if "e" in self.options.scenarios:
-                self._preloaded(target, server, seed)
 
-    def _preloaded(self, target: Target, server: procs.Server, seed: Seed) -> None:
-        """(e): bulk-load N leads and contacts, then (a) and (b) again on the big database."""
+    def _preloaded(self, target: Target, seed: Seed) -> None:
+        """(e): bulk-load N leads and contacts, then (a) and (b) again on the big database,
+        on server processes started after the load, as theirs were."""
         count = self.options.preload
         plan = bulk_load.Plan(count, count, f"e{self.run_id}", self.phones.take(count))
         print(f"   bulk-loading {count:,} leads and contacts...", flush=True)
         stats = bulk_load.load(target.url, seed.owner, plan)
         print(f"   {stats.summary()}", flush=True)
         for base in ("a", "b"):
-            scenario = SCENARIOS[base]
+            key = f"e_{base}"
             label = f"(e) {base} on {count:,} preloaded"
-            self._guard(
-                target,
-                f"e_{base}",
-                label,
-                lambda s=scenario, b=base, lab=label: self.rows.append(
-                    self._scenario(
-                        target,
-                        server,
-                        seed,
-                        s,
-                        key=f"e_{b}",
-                        label=lab,
-                        note=stats.summary() if b == "a" else None,
-                    )
-                ),
-            )
+            note = stats.summary() if base == "a" else None
+            self._on_fresh_processes(target, key, label, self._served(seed, key, note))
 
     def _scenario(
         self,
@@ -292,7 +299,7 @@ class DatabaseRun:
         duration = seconds or self.options.duration
         extra: dict[str, str] = {}
         if scenario.known:
-            extra = self._known_contacts(target, seed, key)
+            extra = self._known_contacts(target, seed, key, duration)
         before = databases.row_counts(target)
         row = self._wrk_row(
             target,
@@ -322,7 +329,9 @@ class DatabaseRun:
             row.notes.append(note)
         return row
 
-    def _known_contacts(self, target: Target, seed: Seed, key: str) -> dict[str, str]:
+    def _known_contacts(
+        self, target: Target, seed: Seed, key: str, seconds: float
+    ) -> dict[str, str]:
         """Pre-create enough contacts for the run's "already a contact" half, with the loader.
 
         Sized from the matching (a) run (twice what (b) needs at (a)'s rate); the Lua script
@@ -330,8 +339,9 @@ class DatabaseRun:
         """
         reference = self._row("e_a" if key == "e_b" else "a")
         rate = reference.requests_per_second if reference else None
-        count = int(rate * self.options.duration) + 10_000 if rate else KNOWN_FALLBACK
-        plan = bulk_load.Plan(0, count, f"k{key}{self.run_id}", self.phones.take(count))
+        count = int(rate * wrk.whole_seconds(seconds)) + 10_000 if rate else KNOWN_FALLBACK
+        tag = f"k{key}{self.run_id}n{self.phones.next_index}"  # each process's run its own
+        plan = bulk_load.Plan(0, count, tag, self.phones.take(count))
         stats = bulk_load.load(target.url, seed.owner, plan)
         print(f"   known contacts for ({key}): {stats.summary()}", flush=True)
         return {
