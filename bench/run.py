@@ -42,7 +42,7 @@ from bench import databases, report, soak, tools  # noqa: E402
 from bench.scenarios import ALL_KEYS, DatabaseRun, Options, Row  # noqa: E402
 
 QUICK = {"duration": 3.0, "warmup": 1.0, "preload": 50_000, "processes": 1}
-FULL = {"duration": 30.0, "warmup": 5.0, "preload": 1_000_000, "processes": 3}
+FULL = {"duration": 30.0, "warmup": 3.0, "preload": 1_000_000, "processes": 3}
 KINDS = {"sqlite": ("sqlite",), "postgresql": ("postgresql",), "both": ("sqlite", "postgresql")}
 
 app = typer.Typer(add_completion=False, help=__doc__)
