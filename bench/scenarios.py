@@ -10,7 +10,8 @@ from __future__ import annotations
 import shutil
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -152,12 +153,10 @@ class DatabaseRun:
         self._on_fresh_processes(target, "fastapi", "FastAPI parse-only", self._fastapi(seed))
         for key in ("a", "b"):
             if key in chosen:
-                scenario = SCENARIOS[key]
-                self._on_fresh_processes(target, key, scenario.label, self._served(seed, key))
+                label = SCENARIOS[key].label
+                self._on_fresh_processes(target, key, label, self._served(seed, key, label))
         if "c" in chosen or "d" in chosen:
-            self._guard(
-                target, "server", "maxwork-leads serve", lambda: self._service(target, seed)
-            )
+            self._guard(target, "server", "maxwork-leads serve", lambda: self._shared(target, seed))
         if "e" in chosen:
             self._guard(target, "e", "(e) preloaded", lambda: self._preloaded(target, seed))
 
@@ -234,30 +233,30 @@ class DatabaseRun:
 
     # -- the service ---------------------------------------------------------------------------
 
-    def _served(self, seed: Seed, key: str, note: str | None = None) -> Measure:
+    @contextmanager
+    def _service(self, target: Target, seed: Seed) -> Iterator[procs.Server]:
+        """`maxwork-leads serve` started on the target and warmed up; stopped afterwards."""
+        port = tools.free_port()
+        command, env = databases.serve_command(target, port)
+        with procs.running(command, env, port, target.workdir / "server.log") as server:
+            self._warm(server, seed)
+            yield server
+
+    def _served(self, seed: Seed, key: str, label: str, note: str | None = None) -> Measure:
         """A scenario (`key` a, b, e_a or e_b) on a server process started for it."""
         scenario = SCENARIOS[key.removeprefix("e_")]
-        label = None
-        if key.startswith("e_"):
-            label = f"(e) {scenario.key} on {self.options.preload:,} preloaded"
 
         def measure(target: Target, seconds: float) -> Row:
-            port = tools.free_port()
-            command, env = databases.serve_command(target, port)
-            with procs.running(command, env, port, target.workdir / "server.log") as server:
-                self._warm(server, seed)
+            with self._service(target, seed) as server:
                 return self._scenario(
                     target, server, seed, scenario, key=key, label=label, note=note, seconds=seconds
                 )
 
         return measure
 
-    def _service(self, target: Target, seed: Seed) -> None:
+    def _shared(self, target: Target, seed: Seed) -> None:
         """(c) and (d), one after the other on one server process."""
-        port = tools.free_port()
-        command, env = databases.serve_command(target, port)
-        with procs.running(command, env, port, target.workdir / "server.log") as server:
-            self._warm(server, seed)
+        with self._service(target, seed) as server:
             for key in ("c", "d"):
                 if key in self.options.scenarios:
                     scenario = SCENARIOS[key]
@@ -282,7 +281,7 @@ class DatabaseRun:
             key = f"e_{base}"
             label = f"(e) {base} on {count:,} preloaded"
             note = stats.summary() if base == "a" else None
-            self._on_fresh_processes(target, key, label, self._served(seed, key, note))
+            self._on_fresh_processes(target, key, label, self._served(seed, key, label, note))
 
     def _scenario(
         self,
@@ -381,7 +380,7 @@ class DatabaseRun:
         extra: dict[str, str] | None = None,
         scenario: Scenario | None = None,
         *,
-        seconds: float | None = None,
+        seconds: float,
     ) -> Row:
         shape = scenario or SCENARIOS["a"]  # the baselines load as (a) does
         batch = shape.batch
@@ -395,7 +394,7 @@ class DatabaseRun:
                 server.url,
                 script,
                 env,
-                duration=seconds or self.options.duration,
+                duration=seconds,
                 connections=shape.connections(self.options.connections),
                 timeout=shape.timeout,
             )
