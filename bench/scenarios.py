@@ -210,12 +210,10 @@ class DatabaseRun:
     def _fastapi(self, seed: Seed) -> Measure:
         def measure(target: Target, seconds: float) -> Row:
             port = tools.free_port()
-            command = [str(tools.BIN / "uvicorn"), "bench.baseline_app:app"]
+            command = [str(tools.BIN / "python"), "-m", "bench.baseline_app"]
             command += ["--workers", str(target.workers), "--port", str(port)]
-            command += ["--no-access-log", "--log-level", "warning"]
-            command += ["--app-dir", str(tools.ROOT)]
             log = target.workdir / "baseline.log"
-            with procs.running(command, {}, port, log) as server:
+            with procs.running(command, {"PYTHONPATH": str(tools.ROOT)}, port, log) as server:
                 self._warm(server, seed)
                 row = self._wrk_row(
                     target,

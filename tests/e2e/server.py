@@ -29,6 +29,7 @@ def free_port() -> int:
 class Server:
     url: str
     log_path: Path
+    group: int  # the process group of the parent and its workers
 
     def log(self) -> str:
         """Everything the server processes wrote so far."""
@@ -56,7 +57,7 @@ def running_server(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        server = Server(f"http://127.0.0.1:{port}", Path(log_file.name))
+        server = Server(f"http://127.0.0.1:{port}", Path(log_file.name), process.pid)
         try:
             _wait_ready(server, process, timeout)
             yield server

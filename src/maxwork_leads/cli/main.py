@@ -121,7 +121,7 @@ def serve(
     across processes. When the machine has more cores than workers, each worker gets a
     helper process that validates large batches (MAXWORK_BATCH_VALIDATION_PROCESSES).
     """
-    import uvicorn
+    from maxwork_leads import serving
 
     settings = Settings()
     if workers > 1 and settings.rate_limit_per_second > 0 and not settings.redis_url:
@@ -134,7 +134,7 @@ def serve(
         migrate.upgrade(settings)
     helpers = batch_helpers(os.cpu_count() or 1, workers)
     os.environ.setdefault("MAXWORK_BATCH_VALIDATION_PROCESSES", str(helpers))
-    uvicorn.run(
+    serving.run(
         "maxwork_leads.app:create_served_app",
         factory=True,
         host=host,
