@@ -113,7 +113,9 @@ def batch_helpers(cores: int, workers: int) -> int:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes, each with its own socket on Linux.")
+    ] = 1,
 ) -> None:
     """Run the HTTP service (migrating the SQLite default first).
 
