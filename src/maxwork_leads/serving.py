@@ -72,15 +72,7 @@ def bind_own_socket(host: str, port: int) -> socket.socket:
     A worker that cannot bind ends with uvicorn's startup-failure code, so that the
     supervisor stops instead of restarting it again and again.
     """
-    sock = _tcp_socket(host)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        logging.getLogger("uvicorn.error").error("cannot listen on %s:%d: %s", host, port, exc)
-        sys.exit(STARTUP_FAILURE)
-    return sock
+    return _bound(host, port, share=True)
 
 
 def check_free(host: str, port: int) -> None:
@@ -90,18 +82,20 @@ def check_free(host: str, port: int) -> None:
     another instance of this service, whose workers would otherwise silently share
     their port with ours.
     """
-    probe = _tcp_socket(host)
-    try:
-        probe.bind((host, port))
-    except OSError as exc:
-        logging.getLogger("uvicorn.error").error("cannot listen on %s:%d: %s", host, port, exc)
-        sys.exit(STARTUP_FAILURE)
-    finally:
-        probe.close()
+    _bound(host, port, share=False).close()
 
 
-def _tcp_socket(host: str) -> socket.socket:
+def _bound(host: str, port: int, *, share: bool) -> socket.socket:
+    """A TCP socket bound to (host, port), or the process ends with STARTUP_FAILURE."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if share:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        logging.getLogger("uvicorn.error").error("cannot listen on %s:%d: %s", host, port, exc)
+        sys.exit(STARTUP_FAILURE)
     return sock
