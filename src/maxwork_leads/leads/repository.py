@@ -10,13 +10,13 @@ from sqlalchemy import (
     JSON,
     ColumnElement,
     and_,
-    any_,
     bindparam,
     func,
     literal_column,
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy import insert as sql_insert
@@ -247,17 +247,36 @@ def _written(
 
 def _by_email(table: Any, columns: Sequence[str], *more: Any) -> dict[str, Any]:
     """Per dialect, SELECT `columns` of the rows whose email is one of the `emails`
-    parameter's values: on PostgreSQL `= ANY` of one array, a statement text of one length
-    for any number of values (see db.arrays); on SQLite an expanding IN. Built once: a
-    statement built per call costs more than running it on a small group."""
+    parameter's values: on SQLite an expanding IN; on PostgreSQL one index probe per
+    email, the same statement text for any number of them (see db.arrays). Built once: a
+    statement built per call costs more than running it on a small group.
+
+    PostgreSQL plans `email = ANY(:emails)` from the table's statistics, and a table that
+    has never been analyzed (a new database, autovacuum off or not yet round) has none:
+    the planner then expects hundreds of emails to match a large part of the table and
+    reads it whole, for every batch. Here each email is looked up by itself, in a LATERAL
+    subquery that OFFSET 0 keeps from being merged into a join, so the plan is a nested
+    loop over the identity index whatever the statistics say.
+    """
     email = table.c.email
-    one_of = {
-        "postgresql": email == any_(bindparam("emails", type_=ARRAY(email.type))),
-        "sqlite": email.in_(bindparam("emails", expanding=True)),
-    }
+    wanted = (
+        func.unnest(bindparam("emails", type_=ARRAY(email.type)))
+        .table_valued("email")
+        .render_derived(name="wanted")
+    )
+    found = (
+        select(*[table.c[key] for key in columns])
+        .where(email == wanted.c.email, *more)
+        .offset(literal_column("0"))
+        .lateral("found")
+    )
     return {
-        dialect: select(*[table.c[key] for key in columns]).where(condition, *more)
-        for dialect, condition in one_of.items()
+        "postgresql": select(*[found.c[key] for key in columns])
+        .select_from(wanted)
+        .join(found, true()),
+        "sqlite": select(*[table.c[key] for key in columns]).where(
+            email.in_(bindparam("emails", expanding=True)), *more
+        ),
     }
 
 
