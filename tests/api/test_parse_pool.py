@@ -21,6 +21,7 @@ from maxwork_leads.app import create_app
 from maxwork_leads.cli.main import batch_helpers
 from maxwork_leads.db import Database
 from maxwork_leads.errors import AppError
+from maxwork_leads.leads import schemas
 from maxwork_leads.leads.parsing import parse_each
 from maxwork_leads.leads.schemas import LeadIn
 from maxwork_leads.settings import Settings
@@ -66,6 +67,26 @@ def test_the_helpers_give_what_parsing_in_process_gives(pool: ParsePool) -> None
     assert [described(item) for item in pooled] == [
         described(item) for item in parse_each(items, "PT")
     ]
+
+
+def test_the_helpers_send_each_lead_digested(
+    pool: ParsePool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The digest that recognises a repeat is computed in the helper, not again here."""
+    expected = [
+        item.digest(item.phone("PT"))
+        for item in parse_each(mixed_items(), "PT")
+        if isinstance(item, LeadIn)
+    ]
+    pooled = asyncio.run(pool.parse(mixed_items()))
+    assert pooled is not None
+
+    def refuse(values: Any) -> str:
+        raise AssertionError("digested again in the server process")
+
+    monkeypatch.setattr(schemas, "fingerprint", refuse)
+    leads = [item for item in pooled if isinstance(item, LeadIn)]
+    assert [lead.digest(lead.phone("PT")) for lead in leads] == expected
 
 
 def test_small_batches_and_other_bodies_are_left_to_the_caller(pool: ParsePool) -> None:

@@ -11,6 +11,7 @@ from maxwork_leads.leads import enums
 from maxwork_leads.leads.enums import LeadStatus
 from maxwork_leads.leads.lifecycle import backwards_warning, next_status
 from maxwork_leads.leads.matching import fingerprint, lock_id
+from maxwork_leads.leads.parsing import parse_lead
 from maxwork_leads.models.leads import ARCHIVED as ARCHIVED_TEXT
 from maxwork_leads.models.leads import ARCHIVED_LEAD, OPEN_LEAD
 
@@ -75,3 +76,26 @@ def test_ids_are_time_ordered_uuid7() -> None:
 def test_the_partial_indexes_name_the_archived_status_as_the_enum_does() -> None:
     assert LeadStatus.ARCHIVED.value == ARCHIVED_TEXT
     assert f"'{ARCHIVED_TEXT}'" in str(OPEN_LEAD) and f"'{ARCHIVED_TEXT}'" in str(ARCHIVED_LEAD)
+
+
+def test_a_request_digest_is_the_one_stored_by_earlier_versions() -> None:
+    """Leads keep the digest of their last request to recognise an identical repeat: the
+    same request must give the same digest in every version, or a repeat sent across an
+    upgrade would count as a change. Its time and the phone as typed are not part of it."""
+    body = {
+        "Public_Reference": "REF-1",
+        "Sender_Name": "Ana Silva",
+        "Sender_Email": "Ana.Silva@Example.com",
+        "Sender_Phone": "+351 912 345 678",
+        "Message": "Is it still available?",
+        "Lead_Status": "Contacted",
+        "Price_Min": 100000,
+        "Price_Max": 250000,
+        "External_LeadId": "E-7",
+        "Created_At": "2026-11-01T10:00:00Z",
+    }
+    expected = "c244be9fa2f46c1491571e9e51c18c7332ad6eecd22bfc7b18d838d7176ee9f5"
+    lead = parse_lead(body, "PT")
+    assert lead.digest(lead.phone("PT")) == expected
+    later = parse_lead({**body, "Created_At": None, "Sender_Phone": "912345678"}, "PT")
+    assert later.digest(later.phone("PT")) == expected

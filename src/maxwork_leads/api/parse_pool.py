@@ -6,7 +6,8 @@ core at a time: on SQLite, whose single server process writes every lead, a batc
 kept one core busy and left the others idle. With helper processes, the items of a large
 batch are validated there, in parallel with the writing of the batch before it, and come
 back as the same `LeadIn` values or errors that `parsing.parse_each` would have given
-here (the sender's phone included, read once). Small batches are not worth the trip.
+here, with what they read kept: the sender's phone, and the digest that recognises a
+repeat (`parsing.parse_digested`). Small batches are not worth the trip.
 
 The helpers import only the schema (`leads.parsing`), and are started with "spawn": a
 fork would copy a process that has threads and open database connections.
@@ -57,7 +58,7 @@ class ParsePool:
         await asyncio.gather(*ready)
 
     async def parse(self, items: Any) -> list[LeadIn | AppError] | None:
-        """`parsing.parse_each(items)`, done by the helpers; None when the caller should
+        """`parsing.parse_digested(items)`, done by the helpers; None when the caller should
         parse them itself: not a list of at least MIN_ITEMS, a helper died (the pool is
         then started afresh for the next batch), or validation raised."""
         if not isinstance(items, list) or len(items) < MIN_ITEMS:
@@ -67,7 +68,9 @@ class ParsePool:
         executor = self._executor
         try:
             parts = [
-                loop.run_in_executor(executor, parsing.parse_each, items[i : i + size], self.region)
+                loop.run_in_executor(
+                    executor, parsing.parse_digested, items[i : i + size], self.region
+                )
                 for i in range(0, len(items), size)
             ]
             done = await asyncio.gather(*parts)

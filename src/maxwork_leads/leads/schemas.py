@@ -24,6 +24,7 @@ from pydantic import (
 from maxwork_leads import wire_examples as wire
 from maxwork_leads.leads import enums
 from maxwork_leads.leads.enums import LeadStatus, Stage
+from maxwork_leads.leads.matching import fingerprint
 from maxwork_leads.leads.normalize import Phone, normalize_email, normalize_phone
 
 MANUAL_REFERENCE = "None"
@@ -274,6 +275,21 @@ class LeadIn(BaseModel):
             return self._phone[1]
         return normalize_phone(self.sender_phone, region)
 
+    # The digest of what the request says, with the phone key it was computed for.
+    _digest: tuple[str, str] | None = PrivateAttr(None)
+
+    def digest(self, phone: Phone) -> str:
+        """A digest of what this request says: every field but its time, and the phone as
+        its key, so that an identical repeat is recognised. Kept once computed, so that
+        a batch's helper processes (`api.parse_pool`) compute it beside validation."""
+        if self._digest is not None and self._digest[0] == phone.key:
+            return self._digest[1]
+        values = self.model_dump(include=MEANING_FIELDS, exclude_none=True)
+        values["phone"] = phone.key
+        digest = fingerprint(values)
+        self._digest = (phone.key, digest)
+        return digest
+
     @property
     def is_manual(self) -> bool:
         return self.public_reference.casefold() == MANUAL_REFERENCE.casefold()
@@ -289,6 +305,8 @@ class LeadIn(BaseModel):
     def unknown_fields(self) -> list[str]:
         return sorted((self.model_extra or {}).keys())
 
+
+MEANING_FIELDS = frozenset(LeadIn.model_fields) - {"created_at", "sender_phone"}
 
 WIRE_NAMES: dict[str, str] = {
     name: field.alias or name for name, field in LeadIn.model_fields.items()

@@ -16,7 +16,7 @@ from maxwork_leads.errors import InvalidInput, ValidationFailed
 from maxwork_leads.ids import new_id
 from maxwork_leads.leads import contacts, lifecycle, qualifications, repository, routing
 from maxwork_leads.leads.enums import LeadStatus, Stage
-from maxwork_leads.leads.matching import ContactKey, NaturalKey, fingerprint, listing_key, lock_id
+from maxwork_leads.leads.matching import ContactKey, NaturalKey, listing_key, lock_id
 from maxwork_leads.leads.new_lead import NewLead
 from maxwork_leads.leads.normalize import Phone
 from maxwork_leads.leads.schemas import MANUAL_REFERENCE, LeadIn
@@ -94,7 +94,7 @@ def apply(session: Session, prepared: Prepared, received: Received) -> LeadOutco
     """Find or create the lead and apply the request; the caller holds the locks."""
     lead_in, key, credential = prepared.lead_in, prepared.key, received.credential
     warnings = list(prepared.warnings)
-    digest = fingerprint(_meaning(lead_in, prepared.phone))
+    digest = lead_in.digest(prepared.phone)
     lead = _find(session, lead_in, key, credential, warnings)
     if lead is None:
         new = _new_lead(lead_in, prepared.route, key, prepared.phone, credential, digest)
@@ -105,13 +105,6 @@ def apply(session: Session, prepared: Prepared, received: Received) -> LeadOutco
         if lead is None:
             raise InvalidInput("the lead changed while it was being saved; please retry")
     return _update(session, lead, lead_in, prepared.route.agent, received, digest, warnings)
-
-
-def _meaning(lead_in: LeadIn, phone: Phone) -> dict[str, Any]:
-    names = set(LeadIn.model_fields) - {"created_at", "sender_phone"}
-    values = lead_in.model_dump(include=names, exclude_none=True)
-    values["phone"] = phone.key
-    return values
 
 
 def _find(
@@ -247,7 +240,7 @@ def create_together(
             prepared.key,
             prepared.phone,
             received.credential,
-            fingerprint(_meaning(prepared.lead_in, prepared.phone)),
+            prepared.lead_in.digest(prepared.phone),
         )
         changes[lead.id] = _created_changes(lead)
         values = prepared.lead_in.qualification_values()
