@@ -154,3 +154,40 @@ def test_look_ups_by_email_go_through_the_identity_indexes(db: Database) -> None
     for leads in (_plan(db, select(Lead.id).where(search)), _plan(db, select(Lead).where(erasure))):
         assert "uq_leads_open_natural_key" in leads and "ix_leads_archived_natural_key" in leads
         assert "Seq Scan" not in leads + contacts and "SCAN leads" not in leads
+
+
+def test_contacts_written_together_keep_their_profiles_and_skip_the_refused_ones(
+    db: Database,
+) -> None:
+    """One INSERT for many contacts (on PostgreSQL from one array per column): a search
+    profile is stored as a JSON object, a missing one as SQL NULL, and a row the unique
+    index refuses is left out of the answer."""
+    world = make_world(db)
+    now = utcnow()
+
+    def contact(email: str, profile: dict[str, Any] | None) -> dict[str, Any]:
+        return dict(
+            id=new_id(),
+            agent_id=world.agent.id,
+            phone_key="+351912345678",
+            email=email,
+            name="Ana",
+            phone_raw="912345678",
+            search_profile=profile,
+            created_at=now,
+            updated_at=now,
+        )
+
+    with db.session_scope() as session:
+        taken = contact("taken@example.com", None)
+        assert repository.insert_contact_rows(session, [taken]) == {taken["id"]}
+    profiled = contact("a@example.com", {"price_max": 250000, "rooms": [2, 3]})
+    plain = contact("b@example.com", None)
+    with db.session_scope() as session:
+        sent = [profiled, plain, contact("taken@example.com", {"x": 1})]
+        assert repository.insert_contact_rows(session, sent) == {profiled["id"], plain["id"]}
+    with db.session_scope() as session:
+        stored = session.get(Contact, profiled["id"])
+        assert stored is not None and stored.search_profile == profiled["search_profile"]
+        nulls = select(Contact.id).where(Contact.search_profile.is_(None))
+        assert set(session.scalars(nulls)) == {taken["id"], plain["id"]}

@@ -216,6 +216,18 @@ _CONTACT_ROWS = RowInsert(
 )
 
 
+# PostgreSQL's many-contact INSERT: one array per column, in binary (see db.arrays).
+_INSERT_CONTACTS_FROM_ARRAYS = arrays.BinaryArrays(
+    arrays.insert_from_arrays(Contact.__table__, [*_CONTACT_COLUMNS, "search_profile"])
+    .on_conflict_do_nothing()
+    .returning(Contact.__table__.c.id),
+    {
+        **{key: Contact.__table__.c[key].type for key in _CONTACT_COLUMNS},
+        "search_profile": JSON(none_as_null=True),
+    },
+)
+
+
 def insert_contact_rows(session: Session, rows: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
     """Many new contacts, as complete rows (every column), in one statement; the IDs of
     the rows actually written.
@@ -227,8 +239,9 @@ def insert_contact_rows(session: Session, rows: Sequence[dict[str, Any]]) -> set
     if not rows:
         return set()
     if is_postgresql(session):
-        statement = _INSERT_CONTACT["postgresql"]
-        return set(session.connection().execute(statement, rows).scalars())
+        params = arrays.as_arrays(rows, [*_CONTACT_COLUMNS, "search_profile"])
+        inserted = _INSERT_CONTACTS_FROM_ARRAYS.execute(session.connection(), params)
+        return set(inserted.scalars())
     return _written(session, Contact.__table__, _CONTACT_ROWS, rows)
 
 
