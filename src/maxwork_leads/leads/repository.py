@@ -19,7 +19,6 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy import insert as sql_insert
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -432,6 +431,20 @@ def qualification_for(session: Session, lead_id: uuid.UUID) -> Qualification | N
 
 
 _QUALIFICATION = Qualification.__table__
+_QUALIFICATION_COLUMNS = [column.key for column in _QUALIFICATION.columns]
+# Attributes not sent are SQL NULL, not the JSON text 'null'.
+_QUALIFICATION_TYPES = {
+    key: JSON(none_as_null=True) if key == "attributes" else _QUALIFICATION.c[key].type
+    for key in _QUALIFICATION_COLUMNS
+}
+# PostgreSQL: one array per column, in binary (see db.arrays); SQLite: the driver's
+# executemany (see db.rows).
+_INSERT_QUALIFICATIONS_FROM_ARRAYS = arrays.BinaryArrays(
+    arrays.insert_from_arrays(_QUALIFICATION, _QUALIFICATION_COLUMNS), _QUALIFICATION_TYPES
+)
+_QUALIFICATION_ROWS = RowInsert(
+    _QUALIFICATION, _QUALIFICATION_COLUMNS, types={"attributes": JSON(none_as_null=True)}
+)
 
 
 def insert_qualification(session: Session, qualification: Qualification) -> None:
@@ -439,27 +452,27 @@ def insert_qualification(session: Session, qualification: Qualification) -> None
 
 
 def insert_qualifications(session: Session, qualifications: Sequence[Qualification]) -> None:
-    """New qualifications as Core INSERTs of the fields they have, instead of a flush:
-    one INSERT for each set of fields present, so a group that sends the same fields
-    costs one statement.
+    """New qualifications as one INSERT of complete rows, instead of a flush.
 
-    Fields never set are left out, so that they are SQL NULL (a JSON column bound to None
-    would hold the JSON text 'null'). The objects then join the session as persistent
-    rows, with those fields known to be None, so reading them costs no query.
+    Fields never set are SQL NULL. The objects then join the session as persistent rows,
+    with those fields known to be None, so reading them costs no query.
     """
-    by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    if not qualifications:
+        return
+    rows = []
     for qualification in qualifications:
         _fill_defaults(qualification)
         state = qualification.__dict__
-        params = {
-            c.key: state[c.key] for c in _QUALIFICATION.columns if state.get(c.key) is not None
-        }
-        by_fields.setdefault(tuple(params), []).append(params)
-        for column in _QUALIFICATION.columns:
-            if column.key not in params:
-                setattr(qualification, column.key, None)
-    for rows in by_fields.values():
-        session.connection().execute(sql_insert(_QUALIFICATION), rows)
+        row = {key: state.get(key) for key in _QUALIFICATION_COLUMNS}
+        for key, value in row.items():
+            if value is None:
+                setattr(qualification, key, None)
+        rows.append(row)
+    if is_postgresql(session):
+        params = arrays.as_arrays(rows, _QUALIFICATION_COLUMNS)
+        _INSERT_QUALIFICATIONS_FROM_ARRAYS.execute(session.connection(), params)
+    else:
+        _QUALIFICATION_ROWS.execute(session.connection(), rows)
     for qualification in qualifications:
         _join_as_written(session, qualification)
 
