@@ -222,8 +222,8 @@ def create_together(
     session: Session, batch: list[tuple[Prepared, Received]]
 ) -> list[LeadOutcome | None]:
     """New leads for requests that `creates_alone` accepts: one INSERT for all the leads,
-    one look-up and one INSERT for the contacts of the contacted ones, and one INSERT per
-    set of qualification fields sent.
+    one look-up and one INSERT for the contacts of the contacted ones, and one INSERT for
+    their qualifications.
 
     The caller holds the locks and has checked that no lead matches any of these requests
     and that no two of them share a lead or contact, so each result is what `apply` would
