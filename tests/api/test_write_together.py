@@ -227,6 +227,22 @@ def test_a_person_with_an_open_lead_is_answered_on_it_and_the_others_are_created
     assert count(db, Lead) == 3
 
 
+def test_new_archived_leads_are_written_together_and_an_archived_one_is_found_again(
+    services: pipeline.Services, db: Database, world: World
+) -> None:
+    """An `Archived` request for a person without a lead creates an archived lead; when
+    that person already has one, archiving again finds it instead of adding a second."""
+    first = write_together(services, [job(world, person(world, 1, Lead_Status="Archived"))])[0]
+    statements = lead_inserts(services.database)
+    archiving = [job(world, person(world, n, Lead_Status="Archived")) for n in (1, 2, 3)]
+    answers = write_together(services, archiving)
+    assert [answer.status for answer in answers] == [200, 201, 201]
+    assert answers[0].body["Lead_Id"] == first.body["Lead_Id"]
+    assert [answer.body["Lead_Status"] for answer in answers] == ["Archived"] * 3
+    assert len(statements) == 1
+    assert count(db, Lead) == 3
+
+
 def test_an_idempotent_request_keeps_its_key_and_its_person_is_not_created_twice(
     services: pipeline.Services, db: Database, world: World
 ) -> None:

@@ -119,6 +119,27 @@ def test_the_natural_key_look_ups_search_their_partial_indexes(sqlite_url: str) 
     assert "USING INDEX ix_leads_archived_natural_key" in plans["archived"]
 
 
+def test_a_group_looks_up_open_and_archived_leads_through_their_partial_indexes(
+    sqlite_url: str,
+) -> None:
+    """SQLite, like PostgreSQL (`test_unanalyzed_plans`), must serve a group's look-ups
+    by email from the partial indexes, not by reading every lead."""
+    database = Database(Settings(database_url=sqlite_url))
+    plans = {}
+    with database.engine.connect() as conn:
+        for name, statements in (
+            ("open", repository._OPEN_LEAD_KEYS),
+            ("archived", repository._ARCHIVED_LEAD_KEYS),
+        ):
+            statement = statements["sqlite"].params(emails=["a@example.com", "b@example.com"])
+            sql = statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
+            plans[name] = " ".join(row[-1] for row in rows)
+    database.dispose()
+    assert "USING INDEX uq_leads_open_natural_key (email=?)" in plans["open"], plans
+    assert "USING INDEX ix_leads_archived_natural_key (email=?)" in plans["archived"], plans
+
+
 def test_a_search_by_email_finds_open_and_archived_leads(db: Database) -> None:
     world = make_world(db)
     with db.session_scope() as session:

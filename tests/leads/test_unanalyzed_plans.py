@@ -76,11 +76,14 @@ def test_a_batch_of_emails_is_looked_up_through_the_identity_indexes(
 
     open_leads = _plan(new_database, repository._OPEN_LEAD_KEYS["postgresql"], emails)
     contacts = _plan(new_database, repository._CONTACT_IDS["postgresql"], emails)
+    archived = _plan(new_database, repository._ARCHIVED_LEAD_KEYS["postgresql"], emails)
 
     assert "Seq Scan" not in open_leads, open_leads
     assert "uq_leads_open_natural_key" in open_leads, open_leads
     assert "Seq Scan" not in contacts, contacts
     assert "uq_contacts_identity" in contacts, contacts
+    assert "Seq Scan" not in archived, archived
+    assert "ix_leads_archived_natural_key" in archived, archived
 
 
 def test_the_service_never_compiles_a_statement_to_machine_code(new_database: Database) -> None:

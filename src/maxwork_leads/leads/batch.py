@@ -84,11 +84,12 @@ def create_independent(
 
     `prepared` holds every item that may write (None for one that cannot: it failed before
     touching anything). An item is written here, unless it is `counted_only` (its keys
-    still count), when `service.creates_alone` accepts it, no other item shares its lead,
-    contact or External_LeadId, and the database (read under the caller's locks) has no
-    lead for it yet. Then applying it alone, in order, would create exactly this lead,
-    whatever the other items do; so the order of writing does not matter. Every other
-    item is left for the caller to apply.
+    still count), when no other item shares its lead, contact or External_LeadId, and the
+    database (read under the caller's locks) has no lead it would find: no open lead for
+    its person, none with its External_LeadId, and for an `Archived` request no archived
+    lead either (`service.finds_archived`). Then applying it alone, in order, would create
+    exactly this lead, whatever the other items do; so the order of writing does not
+    matter. Every other item is left for the caller to apply.
     """
     valid = [
         (index, item, person)
@@ -99,18 +100,20 @@ def create_independent(
     candidates = [
         (index, item, person)
         for index, item, person in valid
-        if index not in counted_only
-        and service.creates_alone(item)
-        and all(shared[key] == 1 for key in _keys(item, person))
+        if index not in counted_only and all(shared[key] == 1 for key in _keys(item, person))
     ]
     if len(candidates) < 2:
         return {}
     taken = repository.open_lead_keys(session, [item.key for _, item, _ in candidates])
+    archiving = [item.key for _, item, _ in candidates if service.finds_archived(item)]
+    archived = repository.archived_lead_keys(session, archiving)
     used = _used_external_ids(session, [(item, person) for _, item, person in candidates])
     fresh = [
         (index, item, person)
         for index, item, person in candidates
-        if item.key not in taken and (person.credential.id, item.lead_in.external_id) not in used
+        if item.key not in taken
+        and not (service.finds_archived(item) and item.key in archived)
+        and (person.credential.id, item.lead_in.external_id) not in used
     ]
     outcomes = service.create_together(session, [(item, person) for _, item, person in fresh])
     return {

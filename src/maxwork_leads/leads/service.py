@@ -211,17 +211,19 @@ def _created_changes(lead: NewLead) -> dict[str, Any]:
     return {"status": [None, lead.status], "routing": lead.routing_reason}
 
 
-def creates_alone(prepared: Prepared) -> bool:
-    """A request that, when no lead matches it, only creates a lead (with its qualification,
-    and its contact found or created when contacted): nothing archived to find, so many
-    of them can be written together (`create_together`)."""
-    return prepared.lead_in.lead_status in (LeadStatus.NEW, LeadStatus.CONTACTED)
+def finds_archived(prepared: Prepared) -> bool:
+    """Whether the request, when no open lead matches it, also looks for the latest
+    archived lead (`_find`): an `Archived` one, so that archiving twice is a no-op. With
+    no lead matching at all, any request only creates a lead (with its qualification, and
+    its contact found or created when contacted), so many can be written together
+    (`create_together`)."""
+    return prepared.lead_in.lead_status is LeadStatus.ARCHIVED
 
 
 def create_together(
     session: Session, batch: list[tuple[Prepared, Received]]
 ) -> list[LeadOutcome | None]:
-    """New leads for requests that `creates_alone` accepts: one INSERT for all the leads,
+    """New leads for requests that no lead matches: one INSERT for all the leads,
     one look-up and one INSERT for the contacts of the contacted ones, and one INSERT for
     their qualifications.
 
