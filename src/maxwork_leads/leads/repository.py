@@ -362,41 +362,32 @@ def insert_leads(session: Session, leads: Sequence[Lead | NewLead]) -> set[uuid.
     return _written(session, Lead.__table__, _LEAD_ROWS, new)
 
 
-_OPEN_LEAD_KEYS = _by_email(
-    Lead.__table__,
-    ["agent_id", "listing_key", "phone_key", "email"],
-    OPEN_LEAD,
-)
+_KEY_COLUMNS = ["agent_id", "listing_key", "phone_key", "email"]
+_OPEN_LEAD_KEYS = _by_email(Lead.__table__, _KEY_COLUMNS, OPEN_LEAD)
+_ARCHIVED_LEAD_KEYS = _by_email(Lead.__table__, _KEY_COLUMNS, ARCHIVED_LEAD)
 
 
 def open_lead_keys(session: Session, keys: Sequence[NaturalKey]) -> set[NaturalKey]:
     """Which of these natural keys already have an open lead: one query, through the
     unique index of open leads (email first), instead of one look-up per key."""
-    if not keys:
-        return set()
-    wanted = set(keys)
-    emails = sorted({key.email for key in keys})
-    # Core, on the session's connection: columns only, nothing for the ORM to do.
-    statement = _OPEN_LEAD_KEYS[session.get_bind().dialect.name]
-    found = session.connection().execute(statement, {"emails": emails})
-    return {key for key in (NaturalKey(*row) for row in found) if key in wanted}
-
-
-_ARCHIVED_LEAD_KEYS = _by_email(
-    Lead.__table__,
-    ["agent_id", "listing_key", "phone_key", "email"],
-    ARCHIVED_LEAD,
-)
+    return _keys_found(session, _OPEN_LEAD_KEYS, keys)
 
 
 def archived_lead_keys(session: Session, keys: Sequence[NaturalKey]) -> set[NaturalKey]:
     """Which of these natural keys have an archived lead: one query, through the index of
     archived leads (email first), instead of one look-up per key."""
+    return _keys_found(session, _ARCHIVED_LEAD_KEYS, keys)
+
+
+def _keys_found(
+    session: Session, statements: dict[str, Any], keys: Sequence[NaturalKey]
+) -> set[NaturalKey]:
     if not keys:
         return set()
     wanted = set(keys)
     emails = sorted({key.email for key in keys})
-    statement = _ARCHIVED_LEAD_KEYS[session.get_bind().dialect.name]
+    # Core, on the session's connection: columns only, nothing for the ORM to do.
+    statement = statements[session.get_bind().dialect.name]
     found = session.connection().execute(statement, {"emails": emails})
     return {key for key in (NaturalKey(*row) for row in found) if key in wanted}
 
