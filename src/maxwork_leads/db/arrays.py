@@ -52,6 +52,15 @@ def insert_from_arrays(
     return postgresql_insert(table).from_select([*columns, *extra], source)
 
 
+def column_types(
+    table: Table, columns: Sequence[str], overrides: Mapping[str, TypeEngine[Any]] | None = None
+) -> dict[str, TypeEngine[Any]]:
+    """The item type of each column's array, for `BinaryArrays`: the column's own type
+    unless `overrides` names another (say, JSON that stores None as SQL NULL)."""
+    overrides = overrides or {}
+    return {key: overrides.get(key, table.c[key].type) for key in columns}
+
+
 def as_arrays(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> dict[str, list[Any]]:
     """The parameters of an `insert_from_arrays` statement: each column's values, in row order."""
     return {key: [row[key] for row in rows] for key in columns}

@@ -105,14 +105,14 @@ def create_independent(
     if len(candidates) < 2:
         return {}
     taken = repository.open_lead_keys(session, [item.key for _, item, _ in candidates])
-    archiving = [item.key for _, item, _ in candidates if service.finds_archived(item)]
-    archived = repository.archived_lead_keys(session, archiving)
+    archiving = {index: item.key for index, item, _ in candidates if service.finds_archived(item)}
+    archived = repository.archived_lead_keys(session, list(archiving.values()))
     used = _used_external_ids(session, [(item, person) for _, item, person in candidates])
     fresh = [
         (index, item, person)
         for index, item, person in candidates
         if item.key not in taken
-        and not (service.finds_archived(item) and item.key in archived)
+        and archiving.get(index) not in archived
         and (person.credential.id, item.lead_in.external_id) not in used
     ]
     outcomes = service.create_together(session, [(item, person) for _, item, person in fresh])

@@ -138,7 +138,7 @@ _INSERT_LEADS_FROM_ARRAYS = arrays.BinaryArrays(
     arrays.insert_from_arrays(Lead.__table__, _LEAD_COLUMNS, {"change_seq": _POSTGRES_NEXT_SEQ})
     .on_conflict_do_nothing()
     .returning(Lead.__table__.c.id),
-    {key: Lead.__table__.c[key].type for key in _LEAD_COLUMNS},
+    arrays.column_types(Lead.__table__, _LEAD_COLUMNS),
 )
 
 
@@ -175,15 +175,21 @@ def _lead_row(lead: Lead | NewLead, now: Any) -> dict[str, Any]:
     return row
 
 
+# A JSON value of None is stored as SQL NULL, not as the JSON text 'null': "no search
+# profile" and "no attributes" must be found by IS NULL.
+_JSON_OR_NULL = JSON(none_as_null=True)
+
+
 def _insert_contact_statement(insert_for: Any) -> Any:
     table = Contact.__table__
     values = {key: bindparam(key, type_=table.c[key].type) for key in _CONTACT_COLUMNS}
-    # A contact without a search profile stores SQL NULL, not the JSON text 'null'.
-    values["search_profile"] = bindparam("search_profile", type_=JSON(none_as_null=True))
+    values["search_profile"] = bindparam("search_profile", type_=_JSON_OR_NULL)
     return insert_for(table).values(values).on_conflict_do_nothing().returning(table.c.id)
 
 
 _CONTACT_COLUMNS = [c.key for c in Contact.__table__.columns if c.key != "search_profile"]
+_CONTACT_ROW_COLUMNS = [*_CONTACT_COLUMNS, "search_profile"]
+_CONTACT_TYPES = {"search_profile": _JSON_OR_NULL}
 _INSERT_CONTACT = {
     "postgresql": _insert_contact_statement(postgresql_insert),
     "sqlite": _insert_contact_statement(sqlite_insert),
@@ -208,22 +214,16 @@ def insert_contact(session: Session, contact: Contact) -> bool:
 
 
 _CONTACT_ROWS = RowInsert(
-    Contact.__table__,
-    [*_CONTACT_COLUMNS, "search_profile"],
-    types={"search_profile": JSON(none_as_null=True)},
-    skip_conflicts=True,
+    Contact.__table__, _CONTACT_ROW_COLUMNS, types=_CONTACT_TYPES, skip_conflicts=True
 )
 
 
 # PostgreSQL's many-contact INSERT: one array per column, in binary (see db.arrays).
 _INSERT_CONTACTS_FROM_ARRAYS = arrays.BinaryArrays(
-    arrays.insert_from_arrays(Contact.__table__, [*_CONTACT_COLUMNS, "search_profile"])
+    arrays.insert_from_arrays(Contact.__table__, _CONTACT_ROW_COLUMNS)
     .on_conflict_do_nothing()
     .returning(Contact.__table__.c.id),
-    {
-        **{key: Contact.__table__.c[key].type for key in _CONTACT_COLUMNS},
-        "search_profile": JSON(none_as_null=True),
-    },
+    arrays.column_types(Contact.__table__, _CONTACT_ROW_COLUMNS, _CONTACT_TYPES),
 )
 
 
@@ -238,7 +238,7 @@ def insert_contact_rows(session: Session, rows: Sequence[dict[str, Any]]) -> set
     if not rows:
         return set()
     if is_postgresql(session):
-        params = arrays.as_arrays(rows, [*_CONTACT_COLUMNS, "search_profile"])
+        params = arrays.as_arrays(rows, _CONTACT_ROW_COLUMNS)
         inserted = _INSERT_CONTACTS_FROM_ARRAYS.execute(session.connection(), params)
         return set(inserted.scalars())
     return _written(session, Contact.__table__, _CONTACT_ROWS, rows)
@@ -314,7 +314,7 @@ _SET_PROFILE = (
     update(Contact.__table__)
     .where(Contact.__table__.c.id == bindparam("contact_id"))
     .values(
-        search_profile=bindparam("profile", type_=JSON(none_as_null=True)),
+        search_profile=bindparam("profile", type_=_JSON_OR_NULL),
         updated_at=bindparam("now", type_=Contact.__table__.c.updated_at.type),
     )
 )
@@ -442,19 +442,14 @@ def qualification_for(session: Session, lead_id: uuid.UUID) -> Qualification | N
 
 _QUALIFICATION = Qualification.__table__
 _QUALIFICATION_COLUMNS = [column.key for column in _QUALIFICATION.columns]
-# Attributes not sent are SQL NULL, not the JSON text 'null'.
-_QUALIFICATION_TYPES = {
-    key: JSON(none_as_null=True) if key == "attributes" else _QUALIFICATION.c[key].type
-    for key in _QUALIFICATION_COLUMNS
-}
+_QUALIFICATION_TYPES = {"attributes": _JSON_OR_NULL}
 # PostgreSQL: one array per column, in binary (see db.arrays); SQLite: the driver's
 # executemany (see db.rows).
 _INSERT_QUALIFICATIONS_FROM_ARRAYS = arrays.BinaryArrays(
-    arrays.insert_from_arrays(_QUALIFICATION, _QUALIFICATION_COLUMNS), _QUALIFICATION_TYPES
+    arrays.insert_from_arrays(_QUALIFICATION, _QUALIFICATION_COLUMNS),
+    arrays.column_types(_QUALIFICATION, _QUALIFICATION_COLUMNS, _QUALIFICATION_TYPES),
 )
-_QUALIFICATION_ROWS = RowInsert(
-    _QUALIFICATION, _QUALIFICATION_COLUMNS, types={"attributes": JSON(none_as_null=True)}
-)
+_QUALIFICATION_ROWS = RowInsert(_QUALIFICATION, _QUALIFICATION_COLUMNS, types=_QUALIFICATION_TYPES)
 
 
 def insert_qualification(session: Session, qualification: Qualification) -> None:
