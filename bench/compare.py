@@ -41,6 +41,9 @@ app = typer.Typer(add_completion=False)
 SIDES = ("base", "change")
 WARMUP_SECONDS = 2
 WRK: list[str] = []  # the wrk binary, found (or installed) once
+# (f)'s people: every request updates one of their open leads, so rounds may revisit them.
+FOLLOW_UP_PEOPLE = 200_000
+KNOWN: dict[str, str] = {}  # where the Lua scripts find the bulk-loaded people, for (f)
 
 
 @dataclass
@@ -130,7 +133,7 @@ def _round(
     scenario = SCENARIOS[key]
     batch = scenario.batch
     tag = f"{side.name[0]}{len(side.rounds) if record else 'w'}{os.getpid()}"
-    env = lua_env(side.seed, tag, phones, scenario.phone_span)
+    env = lua_env(side.seed, tag, phones, scenario.phone_span, KNOWN)
     pids = procs.group_pids(side.server.pgid)
     servers = _servers(side)
     before = {pid: procs.cpu_seconds(pid) for pid in pids}
@@ -187,7 +190,7 @@ def _report(sides: dict[str, Side]) -> None:
 def main(
     base: Annotated[str, typer.Option(help="Git revision to compare the working tree with.")],
     db: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
-    scenario: Annotated[str, typer.Option(help="a, c or d (see the README).")] = "a",
+    scenario: Annotated[str, typer.Option(help="a, c, d or f (see the README).")] = "a",
     rounds: Annotated[int, typer.Option(min=1, help="Measurements per server.")] = 8,
     duration: Annotated[float, typer.Option(min=1, help="Seconds per measurement.")] = 5,
     connections: Annotated[int, typer.Option(min=1, help="wrk connections.")] = 32,
@@ -195,21 +198,35 @@ def main(
         int, typer.Option(min=1, help="Rounds between restarts of both servers.")
     ] = 2,
     preload: Annotated[
-        int, typer.Option(min=0, help="Leads and contacts bulk-loaded into each database first.")
+        int,
+        typer.Option(
+            min=0,
+            help="Leads and contacts bulk-loaded into each database first "
+            f"(scenario f: at least 1, default {FOLLOW_UP_PEOPLE:,}).",
+        ),
     ] = 0,
 ) -> None:
     """Serve the base revision and the working tree side by side; load them in turn."""
     if db not in ("sqlite", "postgresql"):
         raise typer.BadParameter("--db must be sqlite or postgresql")
     if scenario not in SCENARIOS or SCENARIOS[scenario].known:
-        raise typer.BadParameter("--scenario must be a, c or d")
+        raise typer.BadParameter("--scenario must be a, c, d or f")
+    follows = SCENARIOS[scenario].follows
+    if follows and not preload:
+        preload = FOLLOW_UP_PEOPLE
     phones = people.PhoneSpace()
     WRK[:] = [tools.ensure_wrk()]
     with ExitStack() as stack:
         source = _worktree(base, stack)
         plan = None
-        if preload:  # the same people in both databases, none of them one wrk sends
+        if preload:  # the same people in both databases; only (f) sends requests about them
             plan = bulk_load.Plan(preload, preload, f"p{os.getpid()}", phones.take(preload))
+        if follows and plan is not None:
+            KNOWN.update(
+                BENCH_KNOWN_TAG=plan.tag,
+                BENCH_KNOWN_BASE=str(plan.phone_base),
+                BENCH_KNOWN_COUNT=str(plan.leads),
+            )
         sides = {
             "base": _start("base", db, source, plan, stack),
             "change": _start("change", db, None, plan, stack),

@@ -37,6 +37,7 @@ class Scenario:
     script: str
     batch: int = 1
     known: bool = False  # pre-create contacts for every other request's person
+    follows: bool = False  # every request is about a bulk-loaded person with an open lead
 
     @property
     def phone_span(self) -> int:
@@ -57,6 +58,8 @@ SCENARIOS = {
     "d": Scenario(
         "d", f"(d) batch of {BATCH_SIZE}, {BATCH_CONNECTIONS} conns", "batch.lua", batch=BATCH_SIZE
     ),
+    # Side by side only (bench/compare.py): it needs open leads bulk-loaded first.
+    "f": Scenario("f", "(f) follow-ups on open leads", "followup.lua", follows=True),
 }
 ALL_KEYS = ("a", "b", "c", "d", "e")
 

@@ -69,8 +69,12 @@ function new_person(n)
 end
 
 -- The next pre-created contact of this thread's slice, as bench/bulk_load.py wrote it;
--- nil once the slice is used up (counted, so the run can say so).
-function next_known()
+-- nil once the slice is used up (counted, so the run can say so), unless `cycle` says to
+-- start the slice again.
+function next_known(cycle)
+  if known_next >= known_last and cycle and known_per_thread > 0 then
+    known_next = tid * known_per_thread
+  end
   if known_next >= known_last then
     known_missed = known_missed + 1
     return nil
@@ -85,12 +89,12 @@ function next_known()
   }
 end
 
-function lead_json(person, status, extra)
+function lead_json(person, status, extra, message)
   return '{"Public_Reference":"' .. reference
     .. '","Sender_Name":"' .. person.name
     .. '","Sender_Email":"' .. person.email
     .. '","Sender_Phone":"' .. person.phone
-    .. '","Message":"Hello, is the flat still available? Could we visit this week?'
+    .. '","Message":"' .. (message or 'Hello, is the flat still available? Could we visit this week?')
     .. '","Lead_Status":"' .. status .. '"' .. extra .. '}'
 end
 
