@@ -17,9 +17,19 @@ from maxwork_leads.api.grouped import Job, write_together
 from maxwork_leads.api.lead_work import LeadWork
 from maxwork_leads.app import create_app
 from maxwork_leads.db import Database
-from maxwork_leads.models import Contact, Credential, IntegrationRequest, Lead, Qualification
+from maxwork_leads.leads.qualifications import PROFILE
+from maxwork_leads.models import (
+    Contact,
+    Credential,
+    IntegrationRequest,
+    Lead,
+    LeadActivity,
+    LeadLink,
+    Qualification,
+)
 from maxwork_leads.settings import Settings
 from tests.api.helpers import ENDPOINT
+from tests.conftest import empty_tables
 from tests.factories import World, lead_body, make_credential, make_listing, make_world
 
 
@@ -330,3 +340,157 @@ def test_requests_that_wait_for_the_writer_share_a_commit(db: Database) -> None:
 def test_with_grouping_off_every_request_commits_on_its_own(db: Database) -> None:
     settings = Settings(database_url=db.settings.database_url, group_writes=False)
     assert len(send_twelve_at_once(db, settings)) == 12
+
+
+def follow_up_world(services: pipeline.Services, db: Database) -> tuple[World, Caller]:
+    """People 1-10 with leads in each state a follow-up can find, written one at a time;
+    and a second integrator, whose lead person 7 has."""
+    world = make_world(db)
+    other = make_credential(db, agency=world.agency)
+    contacted_earlier(services, db, world, 4)
+    theirs = person(world, 7)
+    call = Caller(other.username, other.token, "tests").call("leads")
+    before = [
+        job(world, person(world, 1, Lead_Status="Contacted", Price_Min=100000, Price_Max=200000)),
+        job(world, person(world, 2, Price_Min=100000)),
+        job(world, person(world, 3, External_LeadId="x-3")),
+        job(world, person(world, 4)),
+        job(world, person(world, 5, Lead_Status="Contacted")),
+        job(world, person(world, 6)),
+        Job(call, theirs, LeadWork(call, theirs, "PT")),
+        job(world, person(world, 9)),
+        job(world, person(world, 10)),
+    ]
+    for one in before:
+        assert write_together(services, [one])[0].status == 201
+    return world, other
+
+
+def follow_ups(world: World) -> list[Job]:
+    return [
+        # Backwards: a warning; the qualification merged; the contact's profile follows it.
+        job(world, person(world, 1, Price_Max=150000)),
+        # Contacted: a contact created, with the merged qualification as its profile.
+        job(world, person(world, 2, Lead_Status="Contacted", Room_Min=2)),
+        job(world, person(world, 3, Lead_Status="Contacted", External_LeadId="x-3")),
+        # Contacted: linked to the contact made on another listing.
+        job(world, person(world, 4, Lead_Status="Contacted")),
+        # The same request again: nothing changes.
+        job(world, person(world, 5, Lead_Status="Contacted")),
+        # Merged ranges that do not hold: refused.
+        job(world, person(world, 6, Price_Min=500000, Price_Max=100000)),
+        # Another integrator's lead: this one may see it from now on.
+        job(world, person(world, 7, Lead_Status="Contacted")),
+        job(world, person(world, 8, Lead_Status="Contacted")),
+        job(world, person(world, 9, Lead_Status="Archived")),
+        # The first External_LeadId for an open lead.
+        job(world, person(world, 10, Lead_Status="Contacted", External_LeadId="x-10")),
+    ]
+
+
+def outline(answer: pipeline.Answer) -> tuple[object, ...]:
+    """An answer without the IDs and names that differ from one world to another."""
+    body = answer.body
+    if answer.status >= 400:
+        return (answer.status, body)
+    return (
+        answer.status,
+        body["Lead_Status"],
+        body["Stage"],
+        body["Operation"],
+        body["Contact_Operation"],
+        body["Contact_Id"] is not None,
+        body["Qualification_Id"] is not None,
+        body["External_LeadId"],
+        tuple(body["Warnings"]),
+    )
+
+
+def state(db: Database) -> dict[str, list[tuple[object, ...]]]:
+    """Every row the requests wrote, by person, without IDs, times and fingerprints (the
+    listing's reference, which differs from one world to another, is in them)."""
+    with db.session_scope() as session:
+        leads = {lead.id: lead for lead in session.scalars(select(Lead))}
+        contacts = {contact.id: contact for contact in session.scalars(select(Contact))}
+        email = {lead_id: lead.email for lead_id, lead in leads.items()}
+        return {
+            "leads": sorted(
+                (
+                    lead.email,
+                    lead.status,
+                    lead.stage,
+                    lead.external_id,
+                    lead.message,
+                    contacts[lead.contact_id].email if lead.contact_id else None,
+                    lead.contacted_at is not None,
+                    lead.archived_at is not None,
+                )
+                for lead in leads.values()
+            ),
+            "contacts": sorted(
+                (contact.email, repr(sorted((contact.search_profile or {}).items())))
+                for contact in contacts.values()
+            ),
+            "qualifications": sorted(
+                (email[row.lead_id], *(repr(getattr(row, name)) for name in PROFILE))
+                for row in session.scalars(select(Qualification))
+            ),
+            "links": sorted((email[link.lead_id],) for link in session.scalars(select(LeadLink))),
+            "activity": sorted(
+                (
+                    email[row.lead_id],
+                    row.kind,
+                    row.status_before,
+                    row.status_after,
+                    repr(sorted(row.changes.items())),
+                )
+                for row in session.scalars(select(LeadActivity))
+            ),
+        }
+
+
+def change_numbers(db: Database) -> dict[UUID, tuple[str, int]]:
+    with db.session_scope() as session:
+        rows = session.execute(select(Lead.id, Lead.email, Lead.change_seq))
+        return {lead_id: (email, number) for lead_id, email, number in rows}
+
+
+def test_follow_ups_in_a_group_leave_what_they_leave_one_at_a_time(
+    services: pipeline.Services, db: Database
+) -> None:
+    world, _ = follow_up_world(services, db)
+    numbers = change_numbers(db)
+    together = [outline(answer) for answer in write_together(services, follow_ups(world))]
+    written_together = state(db)
+    renumbered = change_numbers(db)
+
+    empty_tables(db)
+    world, _ = follow_up_world(services, db)
+    alone = [outline(write_together(services, [one])[0]) for one in follow_ups(world)]
+
+    assert together == alone
+    assert written_together == state(db)
+    assert [answer[0] for answer in together] == [200] * 5 + [422, 200, 201, 200, 200]
+    changed = {f"person{n}@example.com" for n in (1, 2, 3, 4, 7, 9, 10)}
+    assert {
+        email for lead_id, (email, number) in numbers.items() if renumbered[lead_id][1] > number
+    } == changed
+
+
+def test_follow_ups_of_distinct_people_are_written_with_one_update(
+    services: pipeline.Services, db: Database, world: World
+) -> None:
+    for n in range(5):
+        assert write_together(services, [job(world, person(world, n))])[0].status == 201
+    seen: list[str] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(" ".join(statement.split()[:3]).upper())
+
+    event.listen(services.database.engine, "before_cursor_execute", keep)
+    jobs = [job(world, person(world, n, Lead_Status="Contacted")) for n in range(5)]
+    answers = write_together(services, jobs)
+    assert [(a.status, a.body["Contact_Operation"]) for a in answers] == [(200, "created")] * 5
+    assert seen.count("UPDATE LEADS SET") == 1
+    assert not [statement for statement in seen if statement.startswith("SAVEPOINT")]
+    assert count(db, Contact) == 5

@@ -63,13 +63,13 @@ def test_a_statement_run_many_times_is_planned_for_the_table_as_it_has_grown(
     key = NaturalKey(world.agent.id, str(world.listing.id), "+351910000001", "p1@example.com")
     for _ in range(12):  # past psycopg's prepare threshold and PostgreSQL's custom plans
         with one_connection.session_scope() as session:
-            repository.open_lead_keys(session, [key])
+            repository.open_lead_ids(session, [key])
     with one_connection.session_scope() as session:
         _grow_leads(session, world, 20_000)
     scans = text("SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'leads'")
     with one_connection.session_scope() as session:
         seq_before, index_before = session.execute(scans).one()
-        assert repository.open_lead_keys(session, [key]) == {key}
+        assert set(repository.open_lead_ids(session, [key])) == {key}
         seq_after, index_after = session.execute(scans).one()
     assert (seq_after - seq_before, index_after - index_before) == (0, 1)
 

@@ -97,7 +97,7 @@ def test_the_natural_key_look_ups_tell_open_from_archived_leads(db: Database) ->
         key = NaturalKey(world.agent.id, str(world.listing.id), "+351912345678", "ana@example.com")
         assert repository.open_lead(session, key).id == open_one.id  # type: ignore[union-attr]
         assert repository.latest_archived_lead(session, key).id == old.id  # type: ignore[union-attr]
-        assert repository.open_lead_keys(session, [key]) == {key}
+        assert set(repository.open_lead_ids(session, [key])) == {key}
 
 
 def test_the_natural_key_look_ups_search_their_partial_indexes(sqlite_url: str) -> None:

@@ -1,9 +1,10 @@
 """Write requests that waited for the process's writer, written as one transaction.
 
 Each request is answered exactly as `pipeline.write` would answer it alone, in arrival
-order. New leads that touch nothing else in the group or the database are written the
-way a batch writes them (`batch.create_independent`): one look-up and one INSERT per
-table for all of them, instead of a savepoint and a handful of statements each.
+order. Requests that touch nothing else in the group, new leads and updates of open ones,
+are written the way a batch writes them (`batch.write_independent`): a few look-ups and
+one INSERT or UPDATE per table for all of them, instead of a savepoint and a handful of
+statements each.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ def write_together(services: pipeline.Services, jobs: list[Job]) -> list[pipelin
 
     One commit, one epoch read and one trip to a writer thread serve the whole group,
     instead of one each. Every
-    request is admitted (authenticated, rate-limited) in arrival order; the new leads
-    that can be written together are; every other request is applied, refused or
+    request is admitted (authenticated, rate-limited) in arrival order; the leads
+    that can be created or updated together are; every other request is applied, refused or
     recorded in a savepoint of its own, in arrival order, so each sees the ones before
     it as if they had committed first. Every answer waits for the shared commit, so a
     2xx still means committed. If that commit fails, nothing of the group was kept, and
@@ -54,7 +55,7 @@ def write_together(services: pipeline.Services, jobs: list[Job]) -> list[pipelin
     try:
         with services.database.session_scope() as session:
             admissions = [pipeline.admit(services, session, job.call) for job in jobs]
-            done, parsed = _create_together(session, jobs, admissions)
+            done, parsed = _write_independent(session, jobs, admissions)
             return [
                 done[index]
                 if index in done
@@ -66,10 +67,10 @@ def write_together(services: pipeline.Services, jobs: list[Job]) -> list[pipelin
         return [pipeline.write(services, job.call, job.body, job.work) for job in jobs]
 
 
-def _create_together(
+def _write_independent(
     session: Session, jobs: list[Job], admissions: list[pipeline.Admission | AppError]
 ) -> tuple[dict[int, pipeline.Answer], list[Job]]:
-    """The answers of the requests whose new lead was written together, by index; and the
+    """The answers of the requests whose lead was written together, by index; and the
     jobs, with the bodies parsed here kept, so that the rest are not parsed twice.
 
     Only for a group of single-lead requests: what any other request writes is not known
@@ -101,7 +102,7 @@ def _create_together(
         received.append(person)
     repository.lock_keys(session, [lock for item in prepared if item for lock in item.locks])
     keyed = {index for index, job in enumerate(jobs) if job.call.idempotency_key is not None}
-    outcomes = batch.create_independent(session, prepared, received, counted_only=keyed)
+    outcomes = batch.write_independent(session, prepared, received, counted_only=keyed)
     answers: dict[int, pipeline.Answer] = {}
     records: list[tuple[history.Origin, Any, list[history.Entry]]] = []
     for index, outcome in outcomes.items():

@@ -33,9 +33,10 @@ def ingest_batch(
     """Apply items in order, with every lock taken up front.
 
     Preparing every item first lets the batch take all its locks at once in ascending
-    order, like a single request does, so concurrent batches cannot deadlock. New leads
-    that touch nothing else in the batch or the database are then written together
-    (`create_independent`); every other item is applied alone, in order, in its own savepoint.
+    order, like a single request does, so concurrent batches cannot deadlock. Items that
+    touch nothing else in the batch, new leads and updates of open ones, are then written
+    together (`write_independent`); every other item is applied alone, in order, in its
+    own savepoint.
     """
     prepared: list[service.Prepared | AppError] = []
     for item in items:
@@ -50,7 +51,7 @@ def ingest_batch(
     locks = [lock for p in prepared if not isinstance(p, AppError) for lock in p.locks]
     repository.lock_keys(session, locks)
     writable = [None if isinstance(p, AppError) else p for p in prepared]
-    done = create_independent(session, writable, received)
+    done = write_independent(session, writable, received)
     results = []
     for index, item in enumerate(prepared):
         if index in done:
@@ -73,23 +74,30 @@ def _apply_alone(
     return ItemResult(index, outcome=outcome)
 
 
-def create_independent(
+def write_independent(
     session: Session,
     prepared: Sequence[service.Prepared | None],
     received: Sequence[service.Received | None],
     *,
     counted_only: Collection[int] = (),
 ) -> dict[int, service.LeadOutcome]:
-    """The items that only create a lead, written with one INSERT: their outcomes by index.
+    """The items that touch no other item, written together: their outcomes by index.
 
     `prepared` holds every item that may write (None for one that cannot: it failed before
     touching anything). An item is written here, unless it is `counted_only` (its keys
     still count), when no other item shares its lead, contact or External_LeadId, and the
-    database (read under the caller's locks) has no lead it would find: no open lead for
-    its person, none with its External_LeadId, and for an `Archived` request no archived
-    lead either (`service.finds_archived`). Then applying it alone, in order, would create
-    exactly this lead, whatever the other items do; so the order of writing does not
-    matter. Every other item is left for the caller to apply.
+    database (read under the caller's locks) says plainly which lead it is about:
+
+    - none: no open lead for its person, none with its External_LeadId, and for an
+      `Archived` request no archived lead either (`service.finds_archived`). Then it
+      creates its lead (`service.create_together`);
+    - its person's open lead, which has the External_LeadId it sends, if any. Then it
+      updates that lead (`service.update_together`).
+
+    Applying such an item alone, in order, would do exactly this, whatever the other items
+    do; so the order of writing does not matter. Every other item (one whose
+    External_LeadId names another lead or none yet, or that finds an archived lead) is
+    left for the caller to apply.
     """
     valid = [
         (index, item, person)
@@ -104,37 +112,50 @@ def create_independent(
     ]
     if len(candidates) < 2:
         return {}
-    taken = repository.open_lead_keys(session, [item.key for _, item, _ in candidates])
-    archiving = {index: item.key for index, item, _ in candidates if service.finds_archived(item)}
-    archived = repository.archived_lead_keys(session, list(archiving.values()))
-    used = _used_external_ids(session, [(item, person) for _, item, person in candidates])
-    fresh = [
-        (index, item, person)
-        for index, item, person in candidates
-        if item.key not in taken
-        and archiving.get(index) not in archived
-        and (person.credential.id, item.lead_in.external_id) not in used
-    ]
-    outcomes = service.create_together(session, [(item, person) for _, item, person in fresh])
-    return {
-        index: outcome
-        for (index, _, _), outcome in zip(fresh, outcomes, strict=True)
-        if outcome is not None
+    open_leads = repository.open_lead_ids(session, [item.key for _, item, _ in candidates])
+    archiving = {
+        index: item.key
+        for index, item, _ in candidates
+        if item.key not in open_leads and service.finds_archived(item)
     }
+    archived = repository.archived_lead_keys(session, list(archiving.values()))
+    used = _leads_by_external_id(session, [(item, person) for _, item, person in candidates])
+    fresh: list[tuple[int, service.Prepared, service.Received]] = []
+    following: list[tuple[int, service.Prepared, service.Received, uuid.UUID]] = []
+    for index, item, person in candidates:
+        external = (person.credential.id, item.lead_in.external_id)
+        lead_id = open_leads.get(item.key)
+        if lead_id is None and archiving.get(index) not in archived and external not in used:
+            fresh.append((index, item, person))
+        elif lead_id is not None and (external[1] is None or used.get(external) == lead_id):
+            following.append((index, item, person, lead_id))
+    created = service.create_together(session, [(item, person) for _, item, person in fresh])
+    updated = service.update_together(
+        session, [(item, person, lead_id) for _, item, person, lead_id in following]
+    )
+    written = zip(
+        [index for index, *_ in fresh] + [index for index, *_ in following],
+        created + updated,
+        strict=True,
+    )
+    return {index: outcome for index, outcome in written if outcome is not None}
 
 
-def _used_external_ids(
+def _leads_by_external_id(
     session: Session, items: list[tuple[service.Prepared, service.Received]]
-) -> set[tuple[uuid.UUID, str]]:
-    """(credential ID, External_LeadId) pairs already taken: one query per credential."""
+) -> dict[tuple[uuid.UUID, str], uuid.UUID]:
+    """The leads of the (credential ID, External_LeadId) pairs already used, by pair:
+    one query per credential."""
     wanted: dict[uuid.UUID, list[str]] = defaultdict(list)
     for item, person in items:
         if item.lead_in.external_id is not None:
             wanted[person.credential.id].append(item.lead_in.external_id)
     return {
-        (credential_id, external_id)
+        (credential_id, external_id): lead_id
         for credential_id, external_ids in wanted.items()
-        for external_id in repository.existing_external_ids(session, credential_id, external_ids)
+        for external_id, lead_id in repository.leads_by_external_ids(
+            session, credential_id, external_ids
+        ).items()
     }
 
 

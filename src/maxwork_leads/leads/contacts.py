@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from maxwork_leads.errors import InvalidInput
 from maxwork_leads.ids import new_id
 from maxwork_leads.leads import qualifications, repository
+from maxwork_leads.leads.lead_row import LeadRow
 from maxwork_leads.leads.matching import ContactKey
-from maxwork_leads.leads.new_lead import NewLead
 from maxwork_leads.models import Contact, Lead, Qualification
 from maxwork_leads.models.base import utcnow
 
@@ -23,7 +23,7 @@ CREATED = "created"
 MATCHED = "matched"
 
 
-def link(session: Session, lead: Lead | NewLead, outcome: LeadOutcome) -> None:
+def link(session: Session, lead: Lead | LeadRow, outcome: LeadOutcome) -> None:
     """Find the agent's contact for this person, creating it if none exists, and link it.
 
     The contact's search profile follows the outcome's qualification, when it has one.
@@ -52,7 +52,7 @@ def link(session: Session, lead: Lead | NewLead, outcome: LeadOutcome) -> None:
 
 
 def link_together(
-    session: Session, leads: list[NewLead], profiles: Mapping[uuid.UUID, dict[str, Any]]
+    session: Session, leads: list[LeadRow], profiles: Mapping[uuid.UUID, dict[str, Any]]
 ) -> dict[uuid.UUID, str]:
     """`link` for many new leads of distinct people: one look-up and one INSERT for all,
     and one UPDATE for the search profiles of the people already known.

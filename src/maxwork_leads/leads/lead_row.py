@@ -1,10 +1,13 @@
-"""A lead about to be created, as a plain row.
+"""A lead as a plain row: one about to be created, or one read to be updated in a group.
 
 A new lead is built whole, written with one INSERT and never changed again in the
 request that creates it, so nothing in it needs the ORM's change tracking. Building an
 instrumented `Lead` cost more than a third of what its multi-row INSERT did (py-spy,
-batch of 500); this dataclass has the same attribute names, so the answer and history
-read either kind the same way.
+batch of 500). Requests about existing leads that are written together read their leads
+the same way, change them in place and write them back with one UPDATE: loading,
+tracking and flushing ORM objects one request at a time cost several times what the
+statements did. The attribute names are `Lead`'s, so the lifecycle, the answer and the
+history read either kind the same way.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from datetime import datetime
 
 
 @dataclass
-class NewLead:
-    """Every column of the `leads` row but `change_seq`, which the INSERT itself sets."""
+class LeadRow:
+    """Every column of the `leads` row but `change_seq`, which the writing statement sets."""
 
     id: uuid.UUID
     agency_id: uuid.UUID

@@ -9,11 +9,20 @@ from sqlalchemy.orm import Session
 from maxwork_leads.errors import ValidationFailed
 from maxwork_leads.leads import repository
 from maxwork_leads.leads.enums import Stage
-from maxwork_leads.leads.new_lead import NewLead
+from maxwork_leads.leads.lead_row import LeadRow
 from maxwork_leads.models import Lead, Qualification
 
 RANGES = (("price_min", "price_max"), ("room_min", "room_max"), ("area_min", "area_max"))
 COLUMNS = {"listing_attributes": "attributes"}
+# A contact's search profile: every field of the qualification it follows.
+PROFILE = (
+    *(name for pair in RANGES for name in pair),
+    "lead_type",
+    "business_type",
+    "listing_class",
+    "property_type",
+    "attributes",
+)
 
 
 def apply(
@@ -21,22 +30,57 @@ def apply(
     lead: Lead,
     values: dict[str, Any],
     changes: dict[str, Any],
+    qualification: Qualification | None,
 ) -> Qualification:
     """Set only the fields sent, check the merged ranges, and move the lead to Qualification.
 
-    For a lead written earlier; a lead created by this request starts with `start`.
+    For a lead written earlier, with its qualification if it has one; a lead created by
+    this request starts with `start`.
     """
-    qualification = repository.qualification_for(session, lead.id)
     if qualification is None:
         qualification = start(lead, values, changes)
         repository.insert_qualification(session, qualification)
         return qualification
-    _merge(qualification, values, changes)
-    _to_stage(lead, changes)
+    merge(lead, qualification, values, changes)
     return qualification
 
 
-def start(lead: NewLead, values: dict[str, Any], changes: dict[str, Any]) -> Qualification:
+def merge(
+    lead: Lead | LeadRow,
+    qualification: Qualification,
+    values: dict[str, Any],
+    changes: dict[str, Any],
+) -> None:
+    """An existing qualification updated with the fields sent, and the lead moved to
+    Qualification. Raises ValidationFailed when the merged ranges do not hold (after
+    changing the qualification: the caller's savepoint undoes it, or `holds` said first)."""
+    _merge(qualification, values, changes)
+    _to_stage(lead, changes)
+
+
+def holds(qualification: Qualification | None, values: dict[str, Any]) -> bool:
+    """Whether the ranges hold once `values` are merged in, changing nothing: for a
+    caller that must not start a change that `merge` or `start` would refuse."""
+    fields = _merged(qualification, values)
+    return all(
+        fields.get(low) is None or fields.get(high) is None or fields[low] <= fields[high]
+        for low, high in RANGES
+    )
+
+
+def merged_profile(qualification: Qualification | None, values: dict[str, Any]) -> dict[str, Any]:
+    """`as_profile` of the qualification once `values` are merged in, changing nothing."""
+    fields = _merged(qualification, values)
+    return {name: fields[name] for name in PROFILE if fields.get(name) is not None}
+
+
+def _merged(qualification: Qualification | None, values: dict[str, Any]) -> dict[str, Any]:
+    fields = {name: getattr(qualification, name) for name in PROFILE} if qualification else {}
+    fields.update((COLUMNS.get(name, name), value) for name, value in values.items())
+    return fields
+
+
+def start(lead: LeadRow, values: dict[str, Any], changes: dict[str, Any]) -> Qualification:
     """A new lead's qualification, not yet written, and the lead moved to Qualification.
 
     Raises ValidationFailed, changing nothing, when the ranges sent do not hold.
@@ -59,7 +103,7 @@ def _merge(qualification: Qualification, values: dict[str, Any], changes: dict[s
         changes["qualification"] = changed
 
 
-def _to_stage(lead: Lead | NewLead, changes: dict[str, Any]) -> None:
+def _to_stage(lead: Lead | LeadRow, changes: dict[str, Any]) -> None:
     if lead.stage != Stage.QUALIFICATION.value:
         changes["stage"] = [lead.stage, Stage.QUALIFICATION.value]
         lead.stage = Stage.QUALIFICATION.value
@@ -75,10 +119,8 @@ def _check_ranges(qualification: Qualification) -> None:
 
 
 def as_profile(qualification: Qualification) -> dict[str, Any]:
-    names = [n for pair in RANGES for n in pair]
-    names += ["lead_type", "business_type", "listing_class", "property_type", "attributes"]
     return {
         name: getattr(qualification, name)
-        for name in names
+        for name in PROFILE
         if getattr(qualification, name) is not None
     }

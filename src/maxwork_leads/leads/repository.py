@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from maxwork_leads.db import arrays
 from maxwork_leads.db.rows import RowInsert
 from maxwork_leads.ids import new_id
+from maxwork_leads.leads.lead_row import LeadRow
 from maxwork_leads.leads.matching import ContactKey, NaturalKey
-from maxwork_leads.leads.new_lead import NewLead
 from maxwork_leads.models import Base, Contact, Lead, LeadActivity, LeadLink, Qualification, User
 from maxwork_leads.models.base import utcnow
 from maxwork_leads.models.leads import ARCHIVED_LEAD, OPEN_LEAD
@@ -148,7 +148,7 @@ _LEAD_ROWS = RowInsert(
 )
 
 
-def insert_lead(session: Session, lead: Lead | NewLead) -> bool:
+def insert_lead(session: Session, lead: Lead | LeadRow) -> bool:
     """A new lead as one INSERT of the complete row, built before it is written.
 
     Cheaper than the unit of work, and the request never reads the row back. ON CONFLICT
@@ -162,9 +162,9 @@ def insert_lead(session: Session, lead: Lead | NewLead) -> bool:
     return session.connection().execute(statement, params).first() is not None
 
 
-def _lead_row(lead: Lead | NewLead, now: Any) -> dict[str, Any]:
+def _lead_row(lead: Lead | LeadRow, now: Any) -> dict[str, Any]:
     """The INSERT parameters of a new lead, with the defaults a flush would have set (a
-    `NewLead` has them all; a `Lead` built by hand may not)."""
+    `LeadRow` has them all; a `Lead` built by hand may not)."""
     state = lead.__dict__
     row = {key: state.get(key) for key in _LEAD_COLUMNS}
     for key in ("created_at", "updated_at", "enquired_at"):
@@ -345,7 +345,7 @@ def _join_as_written(session: Session, row: Contact | Qualification) -> None:
     session.add(row)
 
 
-def insert_leads(session: Session, leads: Sequence[Lead | NewLead]) -> set[uuid.UUID]:
+def insert_leads(session: Session, leads: Sequence[Lead | LeadRow]) -> set[uuid.UUID]:
     """Many new leads in one multi-row INSERT; the IDs of the rows actually written.
 
     A row that a unique index refuses is left out (ON CONFLICT DO NOTHING), for the caller
@@ -363,47 +363,112 @@ def insert_leads(session: Session, leads: Sequence[Lead | NewLead]) -> set[uuid.
 
 
 _KEY_COLUMNS = ["agent_id", "listing_key", "phone_key", "email"]
-_OPEN_LEAD_KEYS = _by_email(Lead.__table__, _KEY_COLUMNS, OPEN_LEAD)
-_ARCHIVED_LEAD_KEYS = _by_email(Lead.__table__, _KEY_COLUMNS, ARCHIVED_LEAD)
+_OPEN_LEAD_KEYS = _by_email(Lead.__table__, [*_KEY_COLUMNS, "id"], OPEN_LEAD)
+_ARCHIVED_LEAD_KEYS = _by_email(Lead.__table__, [*_KEY_COLUMNS, "id"], ARCHIVED_LEAD)
 
 
-def open_lead_keys(session: Session, keys: Sequence[NaturalKey]) -> set[NaturalKey]:
-    """Which of these natural keys already have an open lead: one query, through the
-    unique index of open leads (email first), instead of one look-up per key."""
+def open_lead_ids(session: Session, keys: Sequence[NaturalKey]) -> dict[NaturalKey, uuid.UUID]:
+    """The open lead of each of these natural keys that has one, by key: one query,
+    through the unique index of open leads (email first), instead of one look-up per key."""
     return _keys_found(session, _OPEN_LEAD_KEYS, keys)
 
 
 def archived_lead_keys(session: Session, keys: Sequence[NaturalKey]) -> set[NaturalKey]:
     """Which of these natural keys have an archived lead: one query, through the index of
     archived leads (email first), instead of one look-up per key."""
-    return _keys_found(session, _ARCHIVED_LEAD_KEYS, keys)
+    return set(_keys_found(session, _ARCHIVED_LEAD_KEYS, keys))
 
 
 def _keys_found(
     session: Session, statements: dict[str, Any], keys: Sequence[NaturalKey]
-) -> set[NaturalKey]:
+) -> dict[NaturalKey, uuid.UUID]:
     if not keys:
-        return set()
+        return {}
     wanted = set(keys)
     emails = sorted({key.email for key in keys})
     # Core, on the session's connection: columns only, nothing for the ORM to do.
     statement = statements[session.get_bind().dialect.name]
     found = session.connection().execute(statement, {"emails": emails})
-    return {key for key in (NaturalKey(*row) for row in found) if key in wanted}
+    by_key = {NaturalKey(*row[:-1]): row[-1] for row in found}
+    return {key: lead_id for key, lead_id in by_key.items() if key in wanted}
 
 
-def existing_external_ids(
+def leads_by_external_ids(
     session: Session, credential_id: uuid.UUID, external_ids: Sequence[str]
-) -> set[str]:
-    """Which of these External_LeadIds the credential has already used, in one query."""
+) -> dict[str, uuid.UUID]:
+    """The leads of these External_LeadIds that the credential has already used, by ID
+    sent: one query."""
     if not external_ids:
-        return set()
-    found = session.scalars(
-        select(Lead.external_id).where(
+        return {}
+    found = session.execute(
+        select(Lead.external_id, Lead.id).where(
             Lead.credential_id == credential_id, Lead.external_id.in_(sorted(set(external_ids)))
         )
     )
-    return {value for value in found if value is not None}
+    return {external_id: lead_id for external_id, lead_id in found if external_id is not None}
+
+
+_LEAD_ROWS_BY_ID = (
+    select(*[Lead.__table__.c[key] for key in _LEAD_COLUMNS])
+    .where(Lead.__table__.c.id.in_(bindparam("ids", expanding=True)))
+    .with_for_update()
+)
+
+
+def lead_rows(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, LeadRow]:
+    """These leads as plain rows, by ID, locked until the transaction ends (PostgreSQL;
+    a SQLite writer runs alone): for requests that change them together and write them
+    back with `update_lead_rows`."""
+    if not ids:
+        return {}
+    found = session.connection().execute(_LEAD_ROWS_BY_ID, {"ids": list(ids)})
+    return {row.id: LeadRow(**row._mapping) for row in found}
+
+
+# What a request can change in a lead it finds by its person (`service.update_together`).
+_CHANGED_COLUMNS = (
+    "status",
+    "stage",
+    "contact_id",
+    "contacted_at",
+    "archived_at",
+    "last_fingerprint",
+    "updated_at",
+)
+
+
+def _update_leads_statement(next_seq: Any) -> Any:
+    table = Lead.__table__
+    values = {key: bindparam(f"new_{key}", type_=table.c[key].type) for key in _CHANGED_COLUMNS}
+    values["change_seq"] = next_seq
+    return (
+        update(table)
+        .where(table.c.id == bindparam("lead_id", type_=table.c.id.type))
+        .values(values)
+    )
+
+
+# Built once per dialect; the new change number is set by the statement itself, per row
+# (see `next_change_seq`).
+_UPDATE_LEADS = {
+    "postgresql": _update_leads_statement(_POSTGRES_NEXT_SEQ),
+    "sqlite": _update_leads_statement(_SQLITE_NEXT_SEQ),
+}
+
+
+def update_lead_rows(session: Session, leads: Sequence[LeadRow]) -> None:
+    """Leads read with `lead_rows` and changed in place, written back with one
+    executemany UPDATE, each with a new change number for the change feed."""
+    if not leads:
+        return
+    statement = _UPDATE_LEADS[session.get_bind().dialect.name]
+    session.connection().execute(
+        statement,
+        [
+            {"lead_id": lead.id, **{f"new_{key}": getattr(lead, key) for key in _CHANGED_COLUMNS}}
+            for lead in leads
+        ],
+    )
 
 
 def insert(session: Session, row: Base) -> bool:
@@ -516,7 +581,7 @@ def visible_to(credential_id: uuid.UUID) -> ColumnElement[bool]:
     return or_(Lead.credential_id == credential_id, Lead.id.in_(linked))
 
 
-def link(session: Session, credential_id: uuid.UUID, lead: Lead) -> None:
+def link(session: Session, credential_id: uuid.UUID, lead: Lead | LeadRow) -> None:
     """Let a credential that did not create a lead see it from now on."""
     if lead.credential_id == credential_id:
         return

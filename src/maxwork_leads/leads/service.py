@@ -16,8 +16,8 @@ from maxwork_leads.errors import InvalidInput, ValidationFailed
 from maxwork_leads.ids import new_id
 from maxwork_leads.leads import contacts, lifecycle, qualifications, repository, routing
 from maxwork_leads.leads.enums import LeadStatus, Stage
+from maxwork_leads.leads.lead_row import LeadRow
 from maxwork_leads.leads.matching import ContactKey, NaturalKey, listing_key, lock_id
-from maxwork_leads.leads.new_lead import NewLead
 from maxwork_leads.leads.normalize import Phone
 from maxwork_leads.leads.schemas import MANUAL_REFERENCE, LeadIn
 from maxwork_leads.models import Credential, Lead, Qualification, User
@@ -30,7 +30,7 @@ UNCHANGED = "unchanged"
 
 @dataclass
 class LeadOutcome:
-    lead: Lead | NewLead
+    lead: Lead | LeadRow
     agent: User
     operation: str
     contact_operation: str | None = None
@@ -145,10 +145,10 @@ def _new_lead(
     phone: Phone,
     credential: Credential,
     digest: str,
-) -> NewLead:
+) -> LeadRow:
     now = utcnow()
     status = lead_in.lead_status
-    return NewLead(
+    return LeadRow(
         id=new_id(),
         agency_id=route.agency.id,
         agent_id=route.agent.id,
@@ -182,7 +182,7 @@ def _stamp(session: Session, lead: Lead) -> None:
 
 def _create(
     session: Session,
-    lead: NewLead,
+    lead: LeadRow,
     lead_in: LeadIn,
     agent: User,
     received: Received,
@@ -206,7 +206,7 @@ def _create(
     return outcome
 
 
-def _created_changes(lead: NewLead) -> dict[str, Any]:
+def _created_changes(lead: LeadRow) -> dict[str, Any]:
     """What a new lead's activity records first: its status and why it went to its agent."""
     return {"status": [None, lead.status], "routing": lead.routing_reason}
 
@@ -232,7 +232,7 @@ def create_together(
     have given for it alone. None for a request to apply alone: a row a unique index
     refused, or qualification ranges that do not hold (refused there, with its message).
     """
-    leads: list[NewLead | None] = []
+    leads: list[LeadRow | None] = []
     started: dict[uuid.UUID, Qualification] = {}
     changes: dict[uuid.UUID, dict[str, Any]] = {}
     for prepared, received in batch:
@@ -304,15 +304,42 @@ def _update(
     warnings: list[str],
 ) -> LeadOutcome:
     outcome = LeadOutcome(lead=lead, agent=agent, operation=UNCHANGED, warnings=warnings)
-    repository.link(session, received.credential.id, lead)
-    if lead.agent_id != agent.id:
-        outcome.agent = session.get(User, lead.agent_id) or agent
-    outcome.qualification = repository.qualification_for(session, lead.id)
+    _known_to(session, outcome, received)
+    qualification = repository.qualification_for(session, lead.id)
+    outcome.qualification = qualification
     if lead.last_fingerprint == digest:
         return outcome
 
     current = LeadStatus(lead.status)
-    requested = lead_in.lead_status
+    changes = _move(lead, lead_in.lead_status, warnings)
+    values = lead_in.qualification_values()
+    if values:
+        outcome.qualification = qualifications.apply(session, lead, values, changes, qualification)
+    if lead.status == LeadStatus.CONTACTED and lead.contact_id is None:
+        contacts.link(session, lead, outcome)
+    elif lead.contact_id is not None and outcome.qualification is not None and values:
+        contact = repository.contact_by_id(session, lead.contact_id)
+        if contact is not None:
+            contacts.update_profile(contact, outcome.qualification)
+    lead.last_fingerprint = digest
+    lead.updated_at = utcnow()
+    _stamp(session, lead)
+    repository.add_activity(session, _update_activity(lead, received, current, changes, lead_in))
+    outcome.operation = UPDATED
+    return outcome
+
+
+def _known_to(session: Session, outcome: LeadOutcome, received: Received) -> None:
+    """Let the sender see the lead from now on, and answer with the lead's own agent."""
+    lead = outcome.lead
+    repository.link(session, received.credential.id, lead)
+    if lead.agent_id != outcome.agent.id:
+        outcome.agent = session.get(User, lead.agent_id) or outcome.agent
+
+
+def _move(lead: Lead | LeadRow, requested: LeadStatus, warnings: list[str]) -> dict[str, Any]:
+    """The lead's status moved as far as the request asks (never backwards); its changes."""
+    current = LeadStatus(lead.status)
     status = lifecycle.next_status(current, requested)
     warning = lifecycle.backwards_warning(current, requested)
     if warning:
@@ -326,28 +353,143 @@ def _update(
             lead.contacted_at = now
         elif status is LeadStatus.ARCHIVED:
             lead.archived_at = now
-    values = lead_in.qualification_values()
-    if values:
-        outcome.qualification = qualifications.apply(session, lead, values, changes)
-    if lead.status == LeadStatus.CONTACTED and lead.contact_id is None:
-        contacts.link(session, lead, outcome)
-    elif lead.contact_id is not None and outcome.qualification is not None and values:
-        contact = repository.contact_by_id(session, lead.contact_id)
-        if contact is not None:
-            contacts.update_profile(contact, outcome.qualification)
-    lead.last_fingerprint = digest
-    lead.updated_at = utcnow()
-    _stamp(session, lead)
+    return changes
+
+
+def _update_activity(
+    lead: Lead | LeadRow,
+    received: Received,
+    before: LeadStatus,
+    changes: dict[str, Any],
+    lead_in: LeadIn,
+) -> dict[str, Any]:
     kind = "status_change" if "status" in changes else "enquiry"
-    repository.add_activity(
-        session, _activity(lead, received, kind, current.value, changes, lead_in.message)
-    )
-    outcome.operation = UPDATED
-    return outcome
+    return _activity(lead, received, kind, before.value, changes, lead_in.message)
+
+
+@dataclass
+class FollowUp:
+    """A request about a lead that exists, judged before anything is changed."""
+
+    prepared: Prepared
+    received: Received
+    lead: LeadRow
+    digest: str
+    values: dict[str, Any]
+    qualification: Qualification | None
+    status: LeadStatus  # the lead's status once the request is applied
+
+    @property
+    def changes_lead(self) -> bool:
+        return self.lead.last_fingerprint != self.digest
+
+    @property
+    def needs_contact(self) -> bool:
+        """Contacted by this request with no contact yet: `_update` would link one."""
+        return (
+            self.changes_lead
+            and self.status is LeadStatus.CONTACTED
+            and self.lead.contact_id is None
+        )
+
+
+def update_together(
+    session: Session, batch: list[tuple[Prepared, Received, uuid.UUID]]
+) -> list[LeadOutcome | None]:
+    """Requests about existing leads, each given with the ID of the open lead it finds,
+    applied together: one read of the leads and one of their qualifications, one look-up
+    and one INSERT for the contacts the newly contacted ones need, one UPDATE for the
+    leads and one INSERT for the activity.
+
+    The caller holds the locks and has checked that each request's lead is the one
+    `_find` would give it, with nothing to settle about its External_LeadId, and that no
+    two of them share a lead or contact; so each result is what `apply` would have given
+    for it alone. None, with nothing changed for it, for a request to apply alone: ranges
+    that would not hold once merged (refused there, with the message), a lead no longer
+    open, or a contact a unique index refused.
+    """
+    leads = repository.lead_rows(session, [lead_id for _, _, lead_id in batch])
+    found = repository.qualifications_by_lead(session, list(leads))
+    judged: list[FollowUp | None] = []
+    for prepared, received, lead_id in batch:
+        lead = leads.get(lead_id)
+        lead_in = prepared.lead_in
+        if lead is None or lead.status == LeadStatus.ARCHIVED:
+            judged.append(None)
+            continue
+        follow_up = FollowUp(
+            prepared,
+            received,
+            lead,
+            lead_in.digest(prepared.phone),
+            lead_in.qualification_values(),
+            found.get(lead_id),
+            lifecycle.next_status(LeadStatus(lead.status), lead_in.lead_status),
+        )
+        refused = follow_up.changes_lead and not qualifications.holds(
+            follow_up.qualification, follow_up.values
+        )
+        judged.append(None if refused else follow_up)
+    linked = _link_contacts(session, [f for f in judged if f is not None and f.needs_contact])
+    outcomes: list[LeadOutcome | None] = []
+    changed: list[LeadRow] = []
+    started: list[Qualification] = []
+    profiles: dict[uuid.UUID, dict[str, Any]] = {}
+    activity = []
+    for follow_up in judged:
+        if follow_up is None or (follow_up.needs_contact and follow_up.lead.id not in linked):
+            outcomes.append(None)
+            continue
+        lead, lead_in = follow_up.lead, follow_up.prepared.lead_in
+        outcome = LeadOutcome(
+            lead=lead,
+            agent=follow_up.prepared.route.agent,
+            operation=UNCHANGED,
+            qualification=follow_up.qualification,
+            warnings=list(follow_up.prepared.warnings),
+        )
+        _known_to(session, outcome, follow_up.received)
+        outcomes.append(outcome)
+        if not follow_up.changes_lead:
+            continue
+        current = LeadStatus(lead.status)
+        changes = _move(lead, lead_in.lead_status, outcome.warnings)
+        values = follow_up.values
+        if values and follow_up.qualification is None:
+            outcome.qualification = qualifications.start(lead, values, changes)
+            started.append(outcome.qualification)
+        elif values and follow_up.qualification is not None:
+            qualifications.merge(lead, follow_up.qualification, values, changes)
+        if lead.id in linked:
+            outcome.contact_operation = linked[lead.id]
+        elif lead.contact_id is not None and outcome.qualification is not None and values:
+            profiles[lead.contact_id] = qualifications.as_profile(outcome.qualification)
+        lead.last_fingerprint = follow_up.digest
+        lead.updated_at = utcnow()
+        changed.append(lead)
+        activity.append(_update_activity(lead, follow_up.received, current, changes, lead_in))
+        outcome.operation = UPDATED
+    repository.insert_qualifications(session, started)
+    repository.update_lead_rows(session, changed)
+    repository.set_search_profiles(session, profiles)
+    repository.add_activity(session, *activity)
+    return outcomes
+
+
+def _link_contacts(session: Session, follow_ups: list[FollowUp]) -> dict[uuid.UUID, str]:
+    """The contacts of the leads these requests contact, found or created together, with
+    the search profile each lead's qualification will give: by lead ID, the contact
+    operation of each lead linked."""
+    profiles = {
+        f.lead.id: qualifications.merged_profile(f.qualification, f.values)
+        for f in follow_ups
+        if f.qualification is not None or f.values
+    }
+    return contacts.link_together(session, [f.lead for f in follow_ups], profiles)
 
 
 def _activity(
-    lead: Lead | NewLead,
+    lead: Lead | LeadRow,
     received: Received,
     kind: str,
     status_before: str | None,
