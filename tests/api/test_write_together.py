@@ -494,3 +494,17 @@ def test_follow_ups_of_distinct_people_are_written_with_one_update(
     assert seen.count("UPDATE LEADS SET") == 1
     assert not [statement for statement in seen if statement.startswith("SAVEPOINT")]
     assert count(db, Contact) == 5
+
+
+def test_a_group_of_new_leads_reads_nothing_for_follow_ups(
+    services: pipeline.Services, world: World
+) -> None:
+    seen: list[str] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(services.database.engine, "before_cursor_execute", keep)
+    answers = write_together(services, [job(world, person(world, n)) for n in range(3)])
+    assert [answer.status for answer in answers] == [201] * 3
+    assert not [statement for statement in seen if "FROM qualifications" in statement]

@@ -408,6 +408,8 @@ def update_together(
     that would not hold once merged (refused there, with the message), a lead no longer
     open, or a contact a unique index refused.
     """
+    if not batch:
+        return []
     leads = repository.lead_rows(session, [lead_id for _, _, lead_id in batch])
     found = repository.qualifications_by_lead(session, list(leads))
     judged: list[FollowUp | None] = []
