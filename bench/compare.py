@@ -43,7 +43,18 @@ WARMUP_SECONDS = 2
 WRK: list[str] = []  # the wrk binary, found (or installed) once
 # (f)'s people: every request updates one of their open leads, so rounds may revisit them.
 FOLLOW_UP_PEOPLE = 200_000
-KNOWN: dict[str, str] = {}  # where the Lua scripts find the bulk-loaded people, for (f)
+KNOWN: dict[str, str] = {}  # where the Lua scripts find the bulk-loaded people, for (b), (f)
+# (b)'s pre-created contacts per round: more than half of what a round sends at 4,000 req/s.
+KNOWN_PER_ROUND = 20_000
+
+
+def _know(plan: bulk_load.Plan, per_round: int) -> None:
+    """Point the Lua scripts at these bulk-loaded people, `per_round` of them a round."""
+    KNOWN.update(
+        BENCH_KNOWN_TAG=plan.tag,
+        BENCH_KNOWN_BASE=str(plan.phone_base),
+        BENCH_KNOWN_COUNT=str(per_round),
+    )
 
 
 @dataclass
@@ -58,6 +69,7 @@ class Side:
     port: int
     server: procs.Server
     rounds: list[dict[str, float]] = field(default_factory=list)
+    known_used: int = 0  # (b)'s pre-created contacts handed out so far
 
     def median(self, key: str) -> float:
         return statistics.median(r[key] for r in self.rounds)
@@ -80,7 +92,7 @@ def _worktree(revision: str, stack: ExitStack) -> Path:
 
 
 def _start(
-    name: str, kind: str, source: Path | None, preload: bulk_load.Plan | None, stack: ExitStack
+    name: str, kind: str, source: Path | None, plans: list[bulk_load.Plan], stack: ExitStack
 ) -> Side:
     workdir = databases.workdir()
     target = databases.fresh(kind, workdir, name=f"maxwork_compare_{name}")
@@ -89,8 +101,8 @@ def _start(
     code = {} if source is None else {"PYTHONPATH": str(source)}  # ahead of the editable install
     databases.migrate(target, code)
     seed = databases.seed(target)
-    if preload is not None:
-        print(f"   {name}: {bulk_load.load(target.url, seed.owner, preload).summary()}", flush=True)
+    for plan in plans:
+        print(f"   {name}: {bulk_load.load(target.url, seed.owner, plan).summary()}", flush=True)
     port = tools.free_port()
     command, env = databases.serve_command(target, port)
     env.update(code)
@@ -133,7 +145,11 @@ def _round(
     scenario = SCENARIOS[key]
     batch = scenario.batch
     tag = f"{side.name[0]}{len(side.rounds) if record else 'w'}{os.getpid()}"
-    env = lua_env(side.seed, tag, phones, scenario.phone_span, KNOWN)
+    known = dict(KNOWN)
+    if scenario.known:  # each round (of each side) its own contacts, none used before
+        known["BENCH_KNOWN_FIRST"] = str(side.known_used)
+        side.known_used += KNOWN_PER_ROUND
+    env = lua_env(side.seed, tag, phones, scenario.phone_span, known)
     pids = procs.group_pids(side.server.pgid)
     servers = _servers(side)
     before = {pid: procs.cpu_seconds(pid) for pid in pids}
@@ -148,6 +164,9 @@ def _round(
     )
     used = {pid: procs.cpu_seconds(pid) - before[pid] for pid in pids}
     procs.wait_idle(side.server.pgid, 60)
+    if result.counters.get("known_missed"):
+        missed = result.counters["known_missed"]
+        print(f"   {side.name}: {missed:,} requests found no pre-created person left")
     if not record:  # a warm-up
         return
     leads = max(1, result.requests * batch)
@@ -190,7 +209,7 @@ def _report(sides: dict[str, Side]) -> None:
 def main(
     base: Annotated[str, typer.Option(help="Git revision to compare the working tree with.")],
     db: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
-    scenario: Annotated[str, typer.Option(help="a, c, d or f (see the README).")] = "a",
+    scenario: Annotated[str, typer.Option(help="a, b, c, d or f (see the README).")] = "a",
     rounds: Annotated[int, typer.Option(min=1, help="Measurements per server.")] = 8,
     duration: Annotated[float, typer.Option(min=1, help="Seconds per measurement.")] = 5,
     connections: Annotated[int, typer.Option(min=1, help="wrk connections.")] = 32,
@@ -209,8 +228,8 @@ def main(
     """Serve the base revision and the working tree side by side; load them in turn."""
     if db not in ("sqlite", "postgresql"):
         raise typer.BadParameter("--db must be sqlite or postgresql")
-    if scenario not in SCENARIOS or SCENARIOS[scenario].known:
-        raise typer.BadParameter("--scenario must be a, c, d or f")
+    if scenario not in SCENARIOS:
+        raise typer.BadParameter("--scenario must be a, b, c, d or f")
     follows = SCENARIOS[scenario].follows
     if follows and not preload:
         preload = FOLLOW_UP_PEOPLE
@@ -218,18 +237,20 @@ def main(
     WRK[:] = [tools.ensure_wrk()]
     with ExitStack() as stack:
         source = _worktree(base, stack)
-        plan = None
+        plans = []
         if preload:  # the same people in both databases; only (f) sends requests about them
             plan = bulk_load.Plan(preload, preload, f"p{os.getpid()}", phones.take(preload))
-        if follows and plan is not None:
-            KNOWN.update(
-                BENCH_KNOWN_TAG=plan.tag,
-                BENCH_KNOWN_BASE=str(plan.phone_base),
-                BENCH_KNOWN_COUNT=str(plan.leads),
-            )
+            plans.append(plan)
+            if follows:
+                _know(plan, plan.leads)
+        if SCENARIOS[scenario].known:
+            # Contacts only, a fresh share of them for each round (warm-ups included).
+            count = KNOWN_PER_ROUND * (rounds + -(-rounds // restart_every))
+            plans.append(bulk_load.Plan(0, count, f"k{os.getpid()}", phones.take(count)))
+            _know(plans[-1], KNOWN_PER_ROUND)
         sides = {
-            "base": _start("base", db, source, plan, stack),
-            "change": _start("change", db, None, plan, stack),
+            "base": _start("base", db, source, plans, stack),
+            "change": _start("change", db, None, plans, stack),
         }
         print(f"== {db}, scenario ({scenario}): {rounds} rounds of {duration:.0f} s per server")
         for index in range(rounds):

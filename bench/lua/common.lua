@@ -30,6 +30,7 @@ phone_span = tonumber(env("BENCH_PHONE_SPAN"))
 known_tag = env("BENCH_KNOWN_TAG", "")
 known_base = tonumber(env("BENCH_KNOWN_BASE", "0"))
 known_count = tonumber(env("BENCH_KNOWN_COUNT", "0"))
+known_first = tonumber(env("BENCH_KNOWN_FIRST", "0"))  -- this run's people: from here on
 batch_size = tonumber(env("BENCH_BATCH_SIZE", "500"))
 endpoint = "/listingexport/leads"
 
@@ -79,7 +80,7 @@ function next_known(cycle)
     known_missed = known_missed + 1
     return nil
   end
-  local k = known_next
+  local k = known_first + known_next
   known_next = known_next + 1
   known_used = known_used + 1
   return {
