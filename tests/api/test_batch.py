@@ -130,7 +130,8 @@ def test_a_batch_retry_with_the_same_idempotency_key_is_replayed(
 
 
 def _mixed_items(world: World) -> list[dict[str, object]]:
-    """Items that take every path: fresh leads written together, and items applied alone."""
+    """Items that take every path: new leads and follow-ups written together, and items
+    applied alone."""
     return [
         item(world, 10),
         item(world, 11, External_LeadId="x-11"),
@@ -139,7 +140,7 @@ def _mixed_items(world: World) -> list[dict[str, object]]:
         item(world, 13, Lead_Status="Contacted"),
         item(world, 14, Price_Min=100, Price_Max=200),
         item(world, 15, External_LeadId="x-used"),  # the ID was used before the batch
-        item(world, 16),  # already has an open lead before the batch
+        item(world, 16),  # a follow-up: it has an open lead before the batch
         item(world, 17, Lead_Status="Archived"),
         item(world, 18, Sender_Email="broken"),
         item(world, 19, External_LeadId="x-19"),

@@ -466,7 +466,9 @@ def test_follow_ups_in_a_group_leave_what_they_leave_one_at_a_time(
 
     empty_tables(db)
     world, _ = follow_up_world(services, db)
-    alone = [outline(write_together(services, [one])[0]) for one in follow_ups(world)]
+    alone = [
+        outline(pipeline.write(services, one.call, one.body, one.work)) for one in follow_ups(world)
+    ]
 
     assert together == alone
     assert written_together == state(db)
