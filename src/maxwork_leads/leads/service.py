@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -97,7 +98,7 @@ def apply(session: Session, prepared: Prepared, received: Received) -> LeadOutco
     digest = lead_in.digest(prepared.phone)
     lead = _find(session, lead_in, key, credential, warnings)
     if lead is None:
-        new = _new_lead(lead_in, prepared.route, key, prepared.phone, credential, digest)
+        new = _new_lead(lead_in, prepared.route, key, prepared.phone, credential, digest, utcnow())
         created = _create(session, new, lead_in, prepared.route.agent, received, warnings)
         if created is not None:
             return created
@@ -145,8 +146,8 @@ def _new_lead(
     phone: Phone,
     credential: Credential,
     digest: str,
+    now: datetime,
 ) -> LeadRow:
-    now = utcnow()
     status = lead_in.lead_status
     return LeadRow(
         id=new_id(),
@@ -201,7 +202,8 @@ def _create(
     if outcome.qualification is not None:
         repository.insert_qualification(session, outcome.qualification)
     repository.add_activity(
-        session, _activity(lead, received, "created", None, changes, lead_in.message)
+        session,
+        _activity(lead, received, "created", None, changes, lead_in.message, lead.created_at),
     )
     return outcome
 
@@ -235,6 +237,7 @@ def create_together(
     leads: list[LeadRow | None] = []
     started: dict[uuid.UUID, Qualification] = {}
     changes: dict[uuid.UUID, dict[str, Any]] = {}
+    now = utcnow()  # one transaction: its rows share their times (see `UtcDateTime`)
     for prepared, received in batch:
         lead = _new_lead(
             prepared.lead_in,
@@ -243,6 +246,7 @@ def create_together(
             prepared.phone,
             received.credential,
             prepared.lead_in.digest(prepared.phone),
+            now,
         )
         changes[lead.id] = _created_changes(lead)
         values = prepared.lead_in.qualification_values()
@@ -288,7 +292,9 @@ def create_together(
             )
         )
         activity.append(
-            _activity(lead, received, "created", None, changes[lead.id], prepared.lead_in.message)
+            _activity(
+                lead, received, "created", None, changes[lead.id], prepared.lead_in.message, now
+            )
         )
     repository.add_activity(session, *activity)
     return outcomes
@@ -311,7 +317,8 @@ def _update(
         return outcome
 
     current = LeadStatus(lead.status)
-    changes = _move(lead, lead_in.lead_status, warnings)
+    now = utcnow()
+    changes = _move(lead, lead_in.lead_status, warnings, now)
     values = lead_in.qualification_values()
     if values:
         outcome.qualification = qualifications.apply(session, lead, values, changes, qualification)
@@ -322,9 +329,11 @@ def _update(
         if contact is not None:
             contacts.update_profile(contact, outcome.qualification)
     lead.last_fingerprint = digest
-    lead.updated_at = utcnow()
+    lead.updated_at = now
     _stamp(session, lead)
-    repository.add_activity(session, _update_activity(lead, received, current, changes, lead_in))
+    repository.add_activity(
+        session, _update_activity(lead, received, current, changes, lead_in, now)
+    )
     outcome.operation = UPDATED
     return outcome
 
@@ -337,7 +346,9 @@ def _known_to(session: Session, outcome: LeadOutcome, received: Received) -> Non
         outcome.agent = session.get(User, lead.agent_id) or outcome.agent
 
 
-def _move(lead: Lead | LeadRow, requested: LeadStatus, warnings: list[str]) -> dict[str, Any]:
+def _move(
+    lead: Lead | LeadRow, requested: LeadStatus, warnings: list[str], now: datetime
+) -> dict[str, Any]:
     """The lead's status moved as far as the request asks (never backwards); its changes."""
     current = LeadStatus(lead.status)
     status = lifecycle.next_status(current, requested)
@@ -348,7 +359,6 @@ def _move(lead: Lead | LeadRow, requested: LeadStatus, warnings: list[str]) -> d
     if status is not current:
         changes["status"] = [current.value, status.value]
         lead.status = status.value
-        now = utcnow()
         if status is LeadStatus.CONTACTED:
             lead.contacted_at = now
         elif status is LeadStatus.ARCHIVED:
@@ -362,9 +372,10 @@ def _update_activity(
     before: LeadStatus,
     changes: dict[str, Any],
     lead_in: LeadIn,
+    now: datetime,
 ) -> dict[str, Any]:
     kind = "status_change" if "status" in changes else "enquiry"
-    return _activity(lead, received, kind, before.value, changes, lead_in.message)
+    return _activity(lead, received, kind, before.value, changes, lead_in.message, now)
 
 
 @dataclass
@@ -438,6 +449,7 @@ def update_together(
     started: list[Qualification] = []
     profiles: dict[uuid.UUID, dict[str, Any]] = {}
     activity = []
+    now = utcnow()  # one transaction: its rows share their times (see `UtcDateTime`)
     for follow_up in judged:
         if follow_up is None or (follow_up.needs_contact and follow_up.lead.id not in linked):
             outcomes.append(None)
@@ -455,7 +467,7 @@ def update_together(
         if not follow_up.changes_lead:
             continue
         current = LeadStatus(lead.status)
-        changes = _move(lead, lead_in.lead_status, outcome.warnings)
+        changes = _move(lead, lead_in.lead_status, outcome.warnings, now)
         values = follow_up.values
         if values and follow_up.qualification is None:
             outcome.qualification = qualifications.start(lead, values, changes)
@@ -467,9 +479,9 @@ def update_together(
         elif lead.contact_id is not None and outcome.qualification is not None and values:
             profiles[lead.contact_id] = qualifications.as_profile(outcome.qualification)
         lead.last_fingerprint = follow_up.digest
-        lead.updated_at = utcnow()
+        lead.updated_at = now
         changed.append(lead)
-        activity.append(_update_activity(lead, follow_up.received, current, changes, lead_in))
+        activity.append(_update_activity(lead, follow_up.received, current, changes, lead_in, now))
         outcome.operation = UPDATED
     repository.insert_qualifications(session, started)
     repository.update_lead_rows(session, changed)
@@ -497,6 +509,7 @@ def _activity(
     status_before: str | None,
     changes: dict[str, Any],
     message: str,
+    now: datetime,
 ) -> dict[str, Any]:
     return {
         "id": new_id(),
@@ -509,5 +522,5 @@ def _activity(
         "message": message,
         "changes": changes,
         "payload": received.payload,
-        "created_at": utcnow(),
+        "created_at": now,
     }
