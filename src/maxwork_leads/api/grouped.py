@@ -100,7 +100,7 @@ def _write_independent(
         parsed.append(lead_in)
         prepared.append(item)
         received.append(person)
-    repository.lock_keys(session, [lock for item in prepared if item for lock in item.locks])
+    repository.lock_keys(session, (lock for item in prepared if item for lock in item.locks()))
     keyed = {index for index, job in enumerate(jobs) if job.call.idempotency_key is not None}
     outcomes = batch.write_independent(session, prepared, received, counted_only=keyed)
     answers: dict[int, pipeline.Answer] = {}

@@ -48,7 +48,7 @@ def ingest_batch(
             prepared.append(service.prepare(session, item, credential, region=region))
         except AppError as exc:
             prepared.append(exc)
-    locks = [lock for p in prepared if not isinstance(p, AppError) for lock in p.locks]
+    locks = (lock for p in prepared if not isinstance(p, AppError) for lock in p.locks())
     repository.lock_keys(session, locks)
     writable = [None if isinstance(p, AppError) else p for p in prepared]
     done = write_independent(session, writable, received)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -35,18 +35,22 @@ from maxwork_leads.models.base import utcnow
 from maxwork_leads.models.leads import ARCHIVED_LEAD, OPEN_LEAD
 
 
-def lock_keys(session: Session, lock_ids: Sequence[int]) -> None:
+def lock_keys(session: Session, lock_ids: Iterable[int]) -> None:
     """Serialise requests about the same lead or contact until this transaction ends.
 
     PostgreSQL: transaction-scoped advisory locks, all in one statement and always in
     ascending order, so that two transactions can never wait for each other in a circle.
-    SQLite needs none: every write transaction there begins IMMEDIATE and runs alone.
+    SQLite needs none: every write transaction there begins IMMEDIATE and runs alone, and
+    `lock_ids` (which may be a generator) is not even read.
     """
-    if not is_postgresql(session) or not lock_ids:
+    if not is_postgresql(session):
+        return
+    ids = sorted(set(lock_ids))
+    if not ids:
         return
     session.execute(
         text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:ids AS bigint[])) AS k"),
-        {"ids": sorted(set(lock_ids))},
+        {"ids": ids},
     )
 
 
