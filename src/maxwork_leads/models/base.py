@@ -26,6 +26,29 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def remember_last(
+    process: Callable[[Any], Any] | None,
+) -> Callable[[Any], Any] | None:
+    """A bind processor of immutable values (timestamps, UUIDs) that remembers its last
+    value and result, for columns whose rows repeat one value (the agent of every lead of
+    a batch). The two are kept as one tuple, so that threads sharing a statement never
+    pair one's value with another's result; an immutable object converts the same."""
+    if process is None:
+        return None
+    convert = process
+    last: list[tuple[Any, Any]] = [(None, None)]
+
+    def remembered(value: Any) -> Any:
+        kept, result = last[0]
+        if value is kept and value is not None:
+            return result
+        result = convert(value)
+        last[0] = (value, result)
+        return result
+
+    return remembered
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """A timezone-aware timestamp on every backend (SQLite stores naive text; we add UTC back)."""
 
@@ -40,29 +63,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        """The usual conversion, remembering its last value and result.
-
-        The rows of one write share their timestamps (a lead's creation, its first
-        enquiry and its last change; a batch's arrival), and converting one cost about
-        2 us on SQLite, where it ends as text. The value and its result are kept as one
-        tuple, so that threads sharing a statement never pair one's value with
-        another's result; datetimes are immutable, so the same object converts the same.
-        """
-        process = super().bind_processor(dialect)
-        if process is None:
-            return None
-        convert = process
-        last: list[tuple[Any, Any]] = [(None, None)]
-
-        def remembered(value: Any) -> Any:
-            kept, result = last[0]
-            if value is kept and value is not None:
-                return result
-            result = convert(value)
-            last[0] = (value, result)
-            return result
-
-        return remembered
+        """The usual conversion, remembering its last value (`remember_last`): the rows
+        of one write share their timestamps (a lead's creation, its first enquiry and its
+        last change; a batch's arrival), and converting one cost about 2 us on SQLite,
+        where it ends as text."""
+        return remember_last(super().bind_processor(dialect))
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
