@@ -61,11 +61,7 @@ def merge(
 def holds(qualification: Qualification | None, values: dict[str, Any]) -> bool:
     """Whether the ranges hold once `values` are merged in, changing nothing: for a
     caller that must not start a change that `merge` or `start` would refuse."""
-    fields = _merged(qualification, values)
-    return all(
-        fields.get(low) is None or fields.get(high) is None or fields[low] <= fields[high]
-        for low, high in RANGES
-    )
+    return _broken_range(_merged(qualification, values)) is None
 
 
 def merged_profile(qualification: Qualification | None, values: dict[str, Any]) -> dict[str, Any]:
@@ -110,17 +106,22 @@ def _to_stage(lead: Lead | LeadRow, changes: dict[str, Any]) -> None:
 
 
 def _check_ranges(qualification: Qualification) -> None:
+    fields = {name: getattr(qualification, name) for pair in RANGES for name in pair}
+    broken = _broken_range(fields)
+    if broken is not None:
+        low_name, high_name = broken
+        low, high = fields[low_name], fields[high_name]
+        raise ValidationFailed.on(high_name, f"must not be below the minimum ({high:g} < {low:g})")
+
+
+def _broken_range(fields: dict[str, Any]) -> tuple[str, str] | None:
+    """The first (minimum, maximum) pair whose minimum is above its maximum, if any."""
     for low_name, high_name in RANGES:
-        low, high = getattr(qualification, low_name), getattr(qualification, high_name)
+        low, high = fields.get(low_name), fields.get(high_name)
         if low is not None and high is not None and low > high:
-            raise ValidationFailed.on(
-                high_name, f"must not be below the minimum ({high:g} < {low:g})"
-            )
+            return low_name, high_name
+    return None
 
 
 def as_profile(qualification: Qualification) -> dict[str, Any]:
-    return {
-        name: getattr(qualification, name)
-        for name in PROFILE
-        if getattr(qualification, name) is not None
-    }
+    return merged_profile(qualification, {})

@@ -367,34 +367,37 @@ def insert_leads(session: Session, leads: Sequence[Lead | LeadRow]) -> set[uuid.
 
 
 _KEY_COLUMNS = ["agent_id", "listing_key", "phone_key", "email"]
+# The open look-up reads each lead's ID too; the archived one only asks whether a key
+# has one, so it reads the index alone.
 _OPEN_LEAD_KEYS = _by_email(Lead.__table__, [*_KEY_COLUMNS, "id"], OPEN_LEAD)
-_ARCHIVED_LEAD_KEYS = _by_email(Lead.__table__, [*_KEY_COLUMNS, "id"], ARCHIVED_LEAD)
+_ARCHIVED_LEAD_KEYS = _by_email(Lead.__table__, _KEY_COLUMNS, ARCHIVED_LEAD)
 
 
 def open_lead_ids(session: Session, keys: Sequence[NaturalKey]) -> dict[NaturalKey, uuid.UUID]:
     """The open lead of each of these natural keys that has one, by key: one query,
     through the unique index of open leads (email first), instead of one look-up per key."""
-    return _keys_found(session, _OPEN_LEAD_KEYS, keys)
+    return {key: row.id for key, row in _keys_found(session, _OPEN_LEAD_KEYS, keys)}
 
 
 def archived_lead_keys(session: Session, keys: Sequence[NaturalKey]) -> set[NaturalKey]:
     """Which of these natural keys have an archived lead: one query, through the index of
     archived leads (email first), instead of one look-up per key."""
-    return set(_keys_found(session, _ARCHIVED_LEAD_KEYS, keys))
+    return {key for key, _ in _keys_found(session, _ARCHIVED_LEAD_KEYS, keys)}
 
 
 def _keys_found(
     session: Session, statements: dict[str, Any], keys: Sequence[NaturalKey]
-) -> dict[NaturalKey, uuid.UUID]:
+) -> list[tuple[NaturalKey, Any]]:
+    """The rows found for these keys, each with its key."""
     if not keys:
-        return {}
+        return []
     wanted = set(keys)
     emails = sorted({key.email for key in keys})
     # Core, on the session's connection: columns only, nothing for the ORM to do.
     statement = statements[session.get_bind().dialect.name]
     found = session.connection().execute(statement, {"emails": emails})
-    by_key = {NaturalKey(*row[:-1]): row[-1] for row in found}
-    return {key: lead_id for key, lead_id in by_key.items() if key in wanted}
+    keyed = ((NaturalKey(*row[: len(_KEY_COLUMNS)]), row) for row in found)  # key first
+    return [(key, row) for key, row in keyed if key in wanted]
 
 
 def leads_by_external_ids(
