@@ -66,6 +66,27 @@ ALL_KEYS = ("a", "b", "c", "d", "e")
 
 # One measurement on a fresh server process: (target, seconds) -> its row.
 Measure = Callable[[Target, float], "Row"]
+# The order of the results table, whatever the order of measuring.
+ROW_ORDER = ("setup", "commit", "fastapi", "a", "b", "server", "c", "d", "e", "e_a", "e_b")
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One row to measure on fresh server processes: where, under which key, and how."""
+
+    target: Target
+    key: str
+    label: str
+    measure: Measure
+
+
+@dataclass(frozen=True)
+class Preloaded:
+    """The second database of a run with (e): the first's seed, plus N bulk-loaded people."""
+
+    target: Target
+    seed: Seed
+    summary: str
 
 
 @dataclass(frozen=True)
@@ -140,6 +161,7 @@ class DatabaseRun:
             self._measure(target)
         finally:
             databases.cleanup(target, self.options.keep)
+        self.rows.sort(key=lambda row: ROW_ORDER.index(row.key))
         self._ratios()
         return self.rows
 
@@ -153,15 +175,23 @@ class DatabaseRun:
             return
         chosen = self.options.scenarios
         self._guard(target, "commit", "DB one-row commit", lambda: self._commit(target))
-        self._on_fresh_processes(target, "fastapi", "FastAPI parse-only", self._fastapi(seed))
-        for key in ("a", "b"):
-            if key in chosen:
-                label = SCENARIOS[key].label
-                self._on_fresh_processes(target, key, label, self._served(seed, key, label))
+        fastapi = Measured(target, "fastapi", "FastAPI parse-only", self._fastapi(seed))
+        self._on_fresh_processes([fastapi])
+        full: list[Preloaded] = []
+        if "e" in chosen:
+            self._guard(target, "e", "(e) preload", lambda: full.append(self._preload(target)))
+        try:
+            for base in ("a", "b"):
+                pair = [self._measured(target, seed, base)] if base in chosen else []
+                for f in full:
+                    note = f.summary if base == "a" else None
+                    pair.append(self._measured(f.target, f.seed, f"e_{base}", note))
+                self._on_fresh_processes(pair)
+        finally:
+            for preloaded in full:
+                databases.cleanup(preloaded.target, self.options.keep)
         if "c" in chosen or "d" in chosen:
             self._guard(target, "server", "maxwork-leads serve", lambda: self._shared(target, seed))
-        if "e" in chosen:
-            self._guard(target, "e", "(e) preloaded", lambda: self._preloaded(target, seed))
 
     def _guard(self, target: Target, key: str, label: str, step: Callable[[], None]) -> None:
         """Run one measurement; a failure becomes a row that says so, and the run goes on."""
@@ -183,32 +213,49 @@ class DatabaseRun:
         row.notes.append(f"commits/s ({how}; one INSERT per transaction)")
         self.rows.append(row)
 
-    def _on_fresh_processes(self, target: Target, key: str, label: str, measure: Measure) -> None:
-        """One row measured on `processes` fresh server processes, one after the other,
+    def _on_fresh_processes(self, rows: list[Measured]) -> None:
+        """Each row measured on `processes` fresh server processes, one after the other,
         each for an equal share of the duration: the run of its median process.
 
         One server process can run several percent faster or slower than the next of the
         same code for its whole life: a ratio of two single processes carries both their
         luck. The rows the targets divide (the FastAPI baseline, (a), (b) and (e)) are
         measured this way; (c) and (d), compared with nothing, share one process.
+
+        Rows given together take turns, process by process, in alternating order (ABBA):
+        (a) on the empty database and (e)a on the preloaded one meet the same drift of
+        this machine's speed, instead of being measured minutes apart.
         """
         count = self.options.processes
         seconds = self.options.duration / count
-        measured: list[Row] = []
-        failure: BaseException | None = None
+        measured: dict[str, list[Row]] = {row.key: [] for row in rows}
+        failures: dict[str, BaseException] = {}
         started = time.monotonic()
-        for _ in range(count):
-            try:
-                measured.append(measure(target, seconds))
-            except Exception as exc:
-                traceback.print_exc()
-                failure = exc
-        if measured:
-            self.rows.append(_median(measured, seconds))
-        else:
-            self.rows.append(Row(target.kind, key, label, error=_describe(failure)))
+        for turn in range(count):
+            for row in rows if turn % 2 == 0 else rows[::-1]:
+                try:
+                    measured[row.key].append(row.measure(row.target, seconds))
+                except Exception as exc:
+                    traceback.print_exc()
+                    failures[row.key] = exc
+        for row in rows:
+            if measured[row.key]:
+                self.rows.append(_median(measured[row.key], seconds))
+            else:
+                error = _describe(failures[row.key])
+                self.rows.append(Row(row.target.kind, row.key, row.label, error=error))
         took = time.monotonic() - started
-        print(f"   {label} ({count} process(es)): {took:.1f} s", flush=True)
+        labels = " and ".join(row.label for row in rows)
+        if rows:
+            print(f"   {labels} ({count} process(es) each): {took:.1f} s", flush=True)
+
+    def _measured(self, target: Target, seed: Seed, key: str, note: str | None = None) -> Measured:
+        """Scenario `key` (a, b, e_a or e_b) as a row to measure on fresh processes."""
+        if key.startswith("e_"):
+            label = f"(e) {key[2:]} on {self.options.preload:,} preloaded"
+        else:
+            label = SCENARIOS[key].label
+        return Measured(target, key, label, self._served(seed, key, label, note))
 
     def _fastapi(self, seed: Seed) -> Measure:
         def measure(target: Target, seconds: float) -> Row:
@@ -270,19 +317,23 @@ class DatabaseRun:
                         ),
                     )
 
-    def _preloaded(self, target: Target, seed: Seed) -> None:
-        """(e): bulk-load N leads and contacts, then (a) and (b) again on the big database,
-        on server processes started after the load, as theirs were."""
+    def _preload(self, target: Target) -> Preloaded:
+        """(e)'s database: a second one like `target`, migrated and seeded, then N leads
+        and contacts bulk-loaded; (a) and (b) run on `target` and on this one in turns."""
         count = self.options.preload
-        plan = bulk_load.Plan(count, count, f"e{self.run_id}", self.phones.take(count))
-        print(f"   bulk-loading {count:,} leads and contacts...", flush=True)
-        stats = bulk_load.load(target.url, seed.owner, plan)
+        name = f"{databases.POSTGRES_BENCH_DB}_preloaded"
+        full = databases.fresh(target.kind, databases.workdir(), name=name)
+        try:
+            databases.migrate(full)
+            seed = databases.seed(full)
+            plan = bulk_load.Plan(count, count, f"e{self.run_id}", self.phones.take(count))
+            print(f"   bulk-loading {count:,} leads and contacts...", flush=True)
+            stats = bulk_load.load(full.url, seed.owner, plan)
+        except BaseException:
+            databases.cleanup(full, self.options.keep)
+            raise
         print(f"   {stats.summary()}", flush=True)
-        for base in ("a", "b"):
-            key = f"e_{base}"
-            label = f"(e) {base} on {count:,} preloaded"
-            note = stats.summary() if base == "a" else None
-            self._on_fresh_processes(target, key, label, self._served(seed, key, label, note))
+        return Preloaded(full, seed, stats.summary())
 
     def _scenario(
         self,
