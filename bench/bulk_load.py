@@ -162,7 +162,7 @@ def _sha256_hex(text: str) -> str:
 
 @dataclass(frozen=True)
 class Table:
-    """One table's share of a load: `count` rows, person i's row made by `select`."""
+    """One table's share of a load: `count` rows, person i's made of `columns`' values."""
 
     name: str
     count: int
@@ -179,6 +179,8 @@ class Rows:
     """SQL for the values of person i of one load, in the service's own forms."""
 
     def __init__(self, sql: Dialect, plan: Plan) -> None:
+        if max(plan.leads, plan.contacts) >= 1 << 32:
+            raise ValueError("a load takes fewer than 2**32 people (see IdSeries)")
         self.sql = sql
         self.plan = plan
         self.contact_ids = IdSeries.fresh()
@@ -186,7 +188,8 @@ class Rows:
         self.activity_ids = IdSeries.fresh()
 
     def id(self, series: IdSeries) -> str:
-        """Person i's UUID in `series` (see IdSeries): 32 hex digits in five pieces."""
+        """Person i's UUID in `series` (see IdSeries): the series' 16 hex digits, then 16
+        made of i and the salt."""
         sql, k = self.sql, "CAST(i AS BIGINT)"
         return sql.uuid(
             f"'{series.millis:012x}7000' || {sql.hex(f'2147483648 | ({k} >> 2)', 8)}"
