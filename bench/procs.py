@@ -99,7 +99,7 @@ def running(
         stop(server)
 
 
-IDLE_CHECK = 0.5  # seconds between two looks at the server's CPU time
+IDLE_CHECK = 0.25  # seconds between two looks at the server's CPU time (10 ms ticks)
 
 
 def wait_idle(pgid: int, timeout: float, busy_share: float = 0.1) -> float:

@@ -369,7 +369,7 @@ class DatabaseRun:
         after = databases.row_counts(target)
         row.leads_written = after["leads"] - before["leads"]
         row.contacts_written = after["contacts"] - before["contacts"]
-        # From wrk's start until the server went quiet (wait_idle looks every 0.5 s).
+        # From wrk's start until the server went quiet (wait_idle looks every IDLE_CHECK).
         busy = wrk.whole_seconds(duration) + max(0.0, row.drain_seconds - procs.IDLE_CHECK)
         row.db_leads_per_second = row.leads_written / busy
         answered = (row.requests or 0) * scenario.batch
