@@ -82,7 +82,7 @@ class Measured:
 
 @dataclass(frozen=True)
 class Preloaded:
-    """The second database of a run with (e): the first's seed, plus N bulk-loaded people."""
+    """The second database of a run with (e): seeded like the first, plus N bulk-loaded people."""
 
     target: Target
     seed: Seed

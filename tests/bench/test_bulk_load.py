@@ -14,12 +14,13 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bench import bulk_load, people
 from maxwork_leads.db import Database
 from maxwork_leads.models import Contact, Lead, LeadActivity
 from tests.api.helpers import ENDPOINT, post_lead
+from tests.cli.helpers import count
 from tests.factories import World, lead_body, make_world
 
 TAG = "loaded"
@@ -63,11 +64,6 @@ def loaded_contact_id(db: Database, i: int) -> uuid.UUID:
         contact_id = session.scalar(select(Contact.id).where(Contact.email == people.email(TAG, i)))
         assert contact_id is not None
         return contact_id
-
-
-def count(db: Database, model: type) -> int:
-    with db.session_scope() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def test_a_loaded_person_sent_again_updates_their_lead(
