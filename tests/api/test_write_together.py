@@ -343,13 +343,16 @@ def test_with_grouping_off_every_request_commits_on_its_own(db: Database) -> Non
 
 
 def follow_up_world(services: pipeline.Services, db: Database) -> tuple[World, Caller]:
-    """People 1-10 with leads in each state a follow-up can find, written one at a time;
-    and a second integrator, whose lead person 7 has."""
+    """People 1-13 with leads in each state a follow-up can find, written one at a time;
+    and a second integrator, whose leads persons 7 and 12 have, and who sent person 13
+    again with an External_LeadId of its own."""
     world = make_world(db)
     other = make_credential(db, agency=world.agency)
     contacted_earlier(services, db, world, 4)
     theirs = person(world, 7)
     call = Caller(other.username, other.token, "tests").call("leads")
+    theirs_12 = person(world, 12)
+    theirs_13 = person(world, 13, External_LeadId="x-13")
     before = [
         job(world, person(world, 1, Lead_Status="Contacted", Price_Min=100000, Price_Max=200000)),
         job(world, person(world, 2, Price_Min=100000)),
@@ -360,9 +363,14 @@ def follow_up_world(services: pipeline.Services, db: Database) -> tuple[World, C
         Job(call, theirs, LeadWork(call, theirs, "PT")),
         job(world, person(world, 9)),
         job(world, person(world, 10)),
+        job(world, person(world, 11, External_LeadId="x-11")),
+        Job(call, theirs_12, LeadWork(call, theirs_12, "PT")),
+        job(world, person(world, 13)),
     ]
     for one in before:
         assert write_together(services, [one])[0].status == 201
+    again = Job(call, theirs_13, LeadWork(call, theirs_13, "PT"))
+    assert write_together(services, [again])[0].body["Warnings"]
     return world, other
 
 
@@ -383,8 +391,15 @@ def follow_ups(world: World) -> list[Job]:
         job(world, person(world, 7, Lead_Status="Contacted")),
         job(world, person(world, 8, Lead_Status="Contacted")),
         job(world, person(world, 9, Lead_Status="Archived")),
-        # The first External_LeadId for an open lead.
+        # The first External_LeadId for an open lead: the lead takes it.
         job(world, person(world, 10, Lead_Status="Contacted", External_LeadId="x-10")),
+        # A new External_LeadId for a lead known by another: a warning.
+        job(world, person(world, 11, Lead_Status="Contacted", External_LeadId="x-11b")),
+        # An External_LeadId for another integrator's lead: a warning.
+        job(world, person(world, 12, Lead_Status="Contacted", External_LeadId="x-12")),
+        # What the other integrator sent, now from the lead's own: the lead takes the ID,
+        # and nothing else changes.
+        job(world, person(world, 13, External_LeadId="x-13")),
     ]
 
 
@@ -472,8 +487,8 @@ def test_follow_ups_in_a_group_leave_what_they_leave_one_at_a_time(
 
     assert together == alone
     assert written_together == state(db)
-    assert [answer[0] for answer in together] == [200] * 5 + [422, 200, 201, 200, 200]
-    changed = {f"person{n}@example.com" for n in (1, 2, 3, 4, 7, 9, 10)}
+    assert [answer[0] for answer in together] == [200] * 5 + [422, 200, 201] + [200] * 5
+    changed = {f"person{n}@example.com" for n in (1, 2, 3, 4, 7, 9, 10, 11, 12)}
     assert {
         email for lead_id, (email, number) in numbers.items() if renumbered[lead_id][1] > number
     } == changed
@@ -496,6 +511,32 @@ def test_follow_ups_of_distinct_people_are_written_with_one_update(
     assert seen.count("UPDATE LEADS SET") == 1
     assert not [statement for statement in seen if statement.startswith("SAVEPOINT")]
     assert count(db, Contact) == 5
+
+
+def test_first_external_ids_of_open_leads_are_taken_in_the_one_update(
+    services: pipeline.Services, db: Database, world: World
+) -> None:
+    for n in range(3):
+        assert write_together(services, [job(world, person(world, n))])[0].status == 201
+    seen: list[str] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(" ".join(statement.split()[:3]).upper())
+
+    event.listen(services.database.engine, "before_cursor_execute", keep)
+    jobs = [
+        job(world, person(world, n, Lead_Status="Contacted", External_LeadId=f"x-{n}"))
+        for n in range(3)
+    ]
+    answers = write_together(services, jobs)
+    assert [(a.status, a.body["External_LeadId"]) for a in answers] == [
+        (200, f"x-{n}") for n in range(3)
+    ]
+    assert seen.count("UPDATE LEADS SET") == 1
+    assert not [statement for statement in seen if statement.startswith("SAVEPOINT")]
+    with db.session_scope() as session:
+        named = session.scalars(select(Lead.external_id).order_by(Lead.email)).all()
+    assert named == ["x-0", "x-1", "x-2"]
 
 
 def test_a_group_of_new_leads_reads_nothing_for_follow_ups(

@@ -91,13 +91,14 @@ def write_independent(
     - none: no open lead for its person, none with its External_LeadId, and for an
       `Archived` request no archived lead either (`service.finds_archived`). Then it
       creates its lead (`service.create_together`);
-    - its person's open lead, which has the External_LeadId it sends, if any. Then it
-      updates that lead (`service.update_together`).
+    - its person's open lead, when the External_LeadId it sends, if any, is that lead's or
+      no lead's yet. Then it updates that lead (`service.update_together`), which takes
+      the ID if it has none, as `service.apply` would.
 
     Applying such an item alone, in order, would do exactly this, whatever the other items
     do; so the order of writing does not matter. Every other item (one whose
-    External_LeadId names another lead or none yet, or that finds an archived lead) is
-    left for the caller to apply.
+    External_LeadId names another lead, or that finds an archived lead) is left for the
+    caller to apply.
     """
     valid = [
         (index, item, person)
@@ -127,7 +128,7 @@ def write_independent(
         lead_id = open_leads.get(item.key)
         if lead_id is None and archiving.get(index) not in archived and external not in used:
             fresh.append((index, item, person))
-        elif lead_id is not None and (external[1] is None or used.get(external) == lead_id):
+        elif lead_id is not None and used.get(external) in (None, lead_id):
             following.append((index, item, person, lead_id))
     created = service.create_together(session, [(item, person) for _, item, person in fresh])
     updated = service.update_together(

@@ -434,6 +434,7 @@ def lead_rows(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Lea
 
 # What a request can change in a lead it finds by its person (`service.update_together`).
 _CHANGED_COLUMNS = (
+    "external_id",
     "status",
     "stage",
     "contact_id",

@@ -136,14 +136,28 @@ def _find(
         lead = repository.latest_archived_lead(session, key)
     if lead is None or lead_in.external_id is None or lead.external_id == lead_in.external_id:
         return lead
-    if lead.external_id is None and lead.credential_id == credential.id:
-        lead.external_id = lead_in.external_id
+    _take_external_id(lead, lead_in.external_id, credential, warnings)
+    return lead
+
+
+def _takes_external_id(lead: Lead | LeadRow, credential: Credential) -> bool:
+    """Whether a lead found by its person takes the unused External_LeadId a request sends:
+    only a lead without one, from the integrator that created it."""
+    return lead.external_id is None and lead.credential_id == credential.id
+
+
+def _take_external_id(
+    lead: Lead | LeadRow, external_id: str, credential: Credential, warnings: list[str]
+) -> None:
+    """Name the lead with the External_LeadId (see `_takes_external_id`), or warn that the
+    request was recorded on a lead known by another."""
+    if _takes_external_id(lead, credential):
+        lead.external_id = external_id
     else:
         warnings.append(
             "This person already has an open lead for this listing and agent "
             f"(External_LeadId {lead.external_id!r}); the request was recorded on it"
         )
-    return lead
 
 
 def _new_lead(
@@ -420,11 +434,12 @@ def update_together(
     leads and one INSERT for the activity.
 
     The caller holds the locks and has checked that each request's lead is the one
-    `_find` would give it, with nothing to settle about its External_LeadId, and that no
-    two of them share a lead or contact; so each result is what `apply` would have given
-    for it alone. None, with nothing changed for it, for a request to apply alone: ranges
-    that would not hold once merged (refused there, with the message), a lead no longer
-    open, or a contact a unique index refused.
+    `_find` would give it (the External_LeadId it sends is the lead's own or unused), and
+    that no two of them share a lead, contact or External_LeadId; so each result is what
+    `apply` would have given for it alone. None, with nothing changed for it, for a
+    request to apply alone: ranges that would not hold once merged (refused there, with
+    the message), a lead no longer open, a contact a unique index refused, or a repeat
+    that names its lead and changes nothing else (alone, that writes no change number).
     """
     if not batch:
         return []
@@ -449,7 +464,12 @@ def update_together(
         refused = follow_up.changes_lead and not qualifications.holds(
             follow_up.qualification, follow_up.values
         )
-        judged.append(None if refused else follow_up)
+        names_only = (
+            not follow_up.changes_lead
+            and lead_in.external_id not in (None, lead.external_id)
+            and _takes_external_id(lead, received.credential)
+        )
+        judged.append(None if refused or names_only else follow_up)
     linked = _link_contacts(session, [f for f in judged if f is not None and f.needs_contact])
     outcomes: list[LeadOutcome | None] = []
     changed: list[LeadRow] = []
@@ -469,6 +489,10 @@ def update_together(
             qualification=follow_up.qualification,
             warnings=list(follow_up.prepared.warnings),
         )
+        if lead_in.external_id not in (None, lead.external_id):
+            _take_external_id(
+                lead, lead_in.external_id, follow_up.received.credential, outcome.warnings
+            )
         _known_to(session, outcome, follow_up.received)
         outcomes.append(outcome)
         if not follow_up.changes_lead:
