@@ -41,11 +41,14 @@ app = typer.Typer(add_completion=False)
 SIDES = ("base", "change")
 WARMUP_SECONDS = 2
 WRK: list[str] = []  # the wrk binary, found (or installed) once
-# (f)'s people: every request updates one of their open leads, so rounds may revisit them.
+# (f)'s and (g)'s people: every request updates one of their open leads. Each round (and
+# warm-up) gets a share of its own, first follow-ups all; a round that uses its share up
+# sends it again.
 FOLLOW_UP_PEOPLE = 200_000
-KNOWN: dict[str, str] = {}  # where the Lua scripts find the bulk-loaded people, for (b), (f)
+KNOWN: dict[str, str] = {}  # where the Lua scripts find the bulk-loaded people: (b), (f), (g)
 # (b)'s pre-created contacts per round: more than half of what a round sends at 4,000 req/s.
 KNOWN_PER_ROUND = 20_000
+PER_ROUND: list[int] = [KNOWN_PER_ROUND]  # bulk-loaded people each round (and warm-up) gets
 
 
 def _know(plan: bulk_load.Plan, per_round: int) -> None:
@@ -69,7 +72,7 @@ class Side:
     port: int
     server: procs.Server
     rounds: list[dict[str, float]] = field(default_factory=list)
-    known_used: int = 0  # (b)'s pre-created contacts handed out so far
+    known_used: int = 0  # (b)'s contacts, or (f)'s and (g)'s people, handed out so far
 
     def median(self, key: str) -> float:
         return statistics.median(r[key] for r in self.rounds)
@@ -146,9 +149,9 @@ def _round(
     batch = scenario.batch
     tag = f"{side.name[0]}{len(side.rounds) if record else 'w'}{os.getpid()}"
     known = dict(KNOWN)
-    if scenario.known:  # each round (of each side) its own contacts, none used before
+    if scenario.known or scenario.follows:  # each round (of each side) people of its own
         known["BENCH_KNOWN_FIRST"] = str(side.known_used)
-        side.known_used += KNOWN_PER_ROUND
+        side.known_used += PER_ROUND[0]
     env = lua_env(side.seed, tag, phones, scenario.phone_span, known)
     pids = procs.group_pids(side.server.pgid)
     servers = _servers(side)
@@ -209,7 +212,7 @@ def _report(sides: dict[str, Side]) -> None:
 def main(
     base: Annotated[str, typer.Option(help="Git revision to compare the working tree with.")],
     db: Annotated[str, typer.Option(help="sqlite or postgresql.")] = "sqlite",
-    scenario: Annotated[str, typer.Option(help="a, b, c, d or f (see the README).")] = "a",
+    scenario: Annotated[str, typer.Option(help="a, b, c, d, f or g (see the README).")] = "a",
     rounds: Annotated[int, typer.Option(min=1, help="Measurements per server.")] = 8,
     duration: Annotated[float, typer.Option(min=1, help="Seconds per measurement.")] = 5,
     connections: Annotated[int, typer.Option(min=1, help="wrk connections.")] = 32,
@@ -221,7 +224,7 @@ def main(
         typer.Option(
             min=0,
             help="Leads and contacts bulk-loaded into each database first "
-            f"(scenario f: at least 1, default {FOLLOW_UP_PEOPLE:,}).",
+            f"(scenarios f and g: at least 1, default {FOLLOW_UP_PEOPLE:,}).",
         ),
     ] = 0,
 ) -> None:
@@ -229,7 +232,7 @@ def main(
     if db not in ("sqlite", "postgresql"):
         raise typer.BadParameter("--db must be sqlite or postgresql")
     if scenario not in SCENARIOS:
-        raise typer.BadParameter("--scenario must be a, b, c, d or f")
+        raise typer.BadParameter("--scenario must be a, b, c, d, f or g")
     follows = SCENARIOS[scenario].follows
     if follows and not preload:
         preload = FOLLOW_UP_PEOPLE
@@ -238,14 +241,16 @@ def main(
     with ExitStack() as stack:
         source = _worktree(base, stack)
         plans = []
-        if preload:  # the same people in both databases; only (f) sends requests about them
+        runs = rounds + -(-rounds // restart_every)  # rounds and warm-ups, each side
+        if preload:  # the same people in both databases; only (f), (g) send requests about them
             plan = bulk_load.Plan(preload, preload, f"p{os.getpid()}", phones.take(preload))
             plans.append(plan)
             if follows:
-                _know(plan, plan.leads)
+                PER_ROUND[0] = max(1, preload // runs)
+                _know(plan, PER_ROUND[0])
         if SCENARIOS[scenario].known:
             # Contacts only, a fresh share of them for each round (warm-ups included).
-            count = KNOWN_PER_ROUND * (rounds + -(-rounds // restart_every))
+            count = KNOWN_PER_ROUND * runs
             plans.append(bulk_load.Plan(0, count, f"k{os.getpid()}", phones.take(count)))
             _know(plans[-1], KNOWN_PER_ROUND)
         sides = {

@@ -60,6 +60,7 @@ SCENARIOS = {
     ),
     # Side by side only (bench/compare.py): it needs open leads bulk-loaded first.
     "f": Scenario("f", "(f) follow-ups on open leads", "followup.lua", follows=True),
+    "g": Scenario("g", "(g) follow-ups with External_LeadIds", "followup_ids.lua", follows=True),
 }
 ALL_KEYS = ("a", "b", "c", "d", "e")
 

@@ -84,6 +84,7 @@ function next_known(cycle)
   known_next = known_next + 1
   known_used = known_used + 1
   return {
+    k = k,
     name = "Known Person " .. k,
     email = string.format("%s.%07d%s", known_tag, k, DOMAIN),
     phone = phone(known_base + k),
