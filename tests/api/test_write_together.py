@@ -494,17 +494,23 @@ def test_follow_ups_in_a_group_leave_what_they_leave_one_at_a_time(
     } == changed
 
 
-def test_follow_ups_of_distinct_people_are_written_with_one_update(
-    services: pipeline.Services, db: Database, world: World
-) -> None:
-    for n in range(5):
-        assert write_together(services, [job(world, person(world, n))])[0].status == 201
+def statement_heads(services: pipeline.Services) -> list[str]:
+    """The first three words of every statement the service runs from now on, upper-cased."""
     seen: list[str] = []
 
     def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         seen.append(" ".join(statement.split()[:3]).upper())
 
     event.listen(services.database.engine, "before_cursor_execute", keep)
+    return seen
+
+
+def test_follow_ups_of_distinct_people_are_written_with_one_update(
+    services: pipeline.Services, db: Database, world: World
+) -> None:
+    for n in range(5):
+        assert write_together(services, [job(world, person(world, n))])[0].status == 201
+    seen = statement_heads(services)
     jobs = [job(world, person(world, n, Lead_Status="Contacted")) for n in range(5)]
     answers = write_together(services, jobs)
     assert [(a.status, a.body["Contact_Operation"]) for a in answers] == [(200, "created")] * 5
@@ -518,12 +524,7 @@ def test_first_external_ids_of_open_leads_are_taken_in_the_one_update(
 ) -> None:
     for n in range(3):
         assert write_together(services, [job(world, person(world, n))])[0].status == 201
-    seen: list[str] = []
-
-    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(" ".join(statement.split()[:3]).upper())
-
-    event.listen(services.database.engine, "before_cursor_execute", keep)
+    seen = statement_heads(services)
     jobs = [
         job(world, person(world, n, Lead_Status="Contacted", External_LeadId=f"x-{n}"))
         for n in range(3)
