@@ -416,6 +416,11 @@ class FollowUp:
         return self.lead.last_fingerprint != self.digest
 
     @property
+    def sends_other_external_id(self) -> bool:
+        """An External_LeadId that is not the lead's: the lead takes it, or a warning."""
+        return self.prepared.lead_in.external_id not in (None, self.lead.external_id)
+
+    @property
     def needs_contact(self) -> bool:
         """Contacted by this request with no contact yet: `_update` would link one."""
         return (
@@ -466,7 +471,7 @@ def update_together(
         )
         names_only = (
             not follow_up.changes_lead
-            and lead_in.external_id not in (None, lead.external_id)
+            and follow_up.sends_other_external_id
             and _takes_external_id(lead, received.credential)
         )
         judged.append(None if refused or names_only else follow_up)
@@ -489,7 +494,7 @@ def update_together(
             qualification=follow_up.qualification,
             warnings=list(follow_up.prepared.warnings),
         )
-        if lead_in.external_id not in (None, lead.external_id):
+        if follow_up.sends_other_external_id:
             _take_external_id(
                 lead, lead_in.external_id, follow_up.received.credential, outcome.warnings
             )
