@@ -14,6 +14,7 @@ from maxwork_leads.api import batch, docs, errors, health, history, leads
 from maxwork_leads.api.access_log import AccessLog
 from maxwork_leads.api.parse_pool import ParsePool
 from maxwork_leads.api.pipeline import Services
+from maxwork_leads.api.write_process import WriteProcess, share_limiter
 from maxwork_leads.console import create_console
 from maxwork_leads.db import Database
 from maxwork_leads.integration.ratelimit import make_limiter
@@ -59,8 +60,9 @@ def create_app(settings: Settings | None = None, *, served: bool = False) -> Fas
 
     `served`: the app is a server process's only work, so it may tune the whole
     process once it has started: the garbage collector (`heap.settle`) and, on SQLite,
-    WAL checkpoints in a thread of their own (`db.checkpoint`). Not for an app built
-    inside another program, such as a test run.
+    a write process beside it (`api.write_process`, which also moves WAL checkpoints into
+    a thread of their own, `db.checkpoint`). Not for an app built inside another
+    program, such as a test run.
     """
     settings = settings or Settings()
     database = Database(settings)
@@ -72,10 +74,18 @@ def create_app(settings: Settings | None = None, *, served: bool = False) -> Fas
             pool = ParsePool(settings.batch_validation_processes, settings.default_region)
             await pool.start()
         app.state.parse_pool = pool
-        checkpointer = database.checkpoint_in_background() if served else None
+        helper = None
+        if served and settings.uses_write_process:
+            helper = WriteProcess(settings)
+            await helper.start()
+            share_limiter(limiter, helper)
+        app.state.write_process = helper
+        checkpointer = database.checkpoint_in_background() if served and not helper else None
         if served:
             heap.settle()
         yield
+        if helper is not None:
+            await helper.close()
         if pool is not None:
             pool.close()
         if checkpointer is not None:

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         description="Write single-lead requests that arrive while the process's writer is "
         "busy together, in one transaction (all writes on SQLite with one writer thread).",
     )
+    write_process: bool = Field(
+        True,
+        description="On SQLite, `maxwork-leads serve` writes in a helper process beside each "
+        "server process (about 80 MB), so that HTTP and writing run on two cores at once; "
+        "false writes in the server process. Needs grouped writes and one writer thread.",
+    )
     batch_validation_processes: int = Field(
         0,
         ge=0,
@@ -104,6 +110,11 @@ class Settings(BaseSettings):
         if self.is_sqlite:
             return self.writer_threads == 1
         return single_lead
+
+    @property
+    def uses_write_process(self) -> bool:
+        """A served SQLite process writes in a helper process (`api/write_process.py`)."""
+        return self.write_process and self.is_sqlite and self.groups_writes(single_lead=False)
 
     @property
     def writer_threads(self) -> int:

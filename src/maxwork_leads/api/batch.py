@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -141,20 +142,31 @@ async def post_batch(request: Request) -> Response:
     async def work_for(body: Any) -> Work:
         fits = isinstance(body, list) and len(body) <= batch.MAX_ITEMS
         parsed = await pool.parse(body) if pool is not None and fits else None
-
-        def work(session: Session, credential: Credential) -> pipeline.Written:
-            items = parse_items(body, region) if parsed is None else parsed
-            received = [
-                leads.Received(credential, call.user_agent, scrub.payload(item, call.token))
-                for item in body
-            ]
-            results = batch.ingest_batch(session, items, received, region=region)
-            return written(results, items, body, call.token)
-
-        return work
+        return BatchWork(call, body, region, parsed)
 
     limit = services.settings.max_batch_body_bytes
     return await take_write(request, services, call, limit, work_for)
+
+
+@dataclass(frozen=True)
+class BatchWork:
+    """What the batch endpoint does with one body once the pipeline has a transaction.
+    A value, not a closure, so that it can be sent to the write process."""
+
+    call: pipeline.Call
+    body: Any
+    region: str
+    parsed: list[LeadIn | AppError] | None  # the items, validated already by the helpers
+
+    def __call__(self, session: Session, credential: Credential) -> pipeline.Written:
+        body, call = self.body, self.call
+        items = parse_items(body, self.region) if self.parsed is None else self.parsed
+        received = [
+            leads.Received(credential, call.user_agent, scrub.payload(item, call.token))
+            for item in body
+        ]
+        results = batch.ingest_batch(session, items, received, region=self.region)
+        return written(results, items, body, call.token)
 
 
 def parse_items(body: Any, region: str) -> list[LeadIn | AppError]:

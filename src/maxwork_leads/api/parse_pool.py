@@ -47,7 +47,7 @@ class ParsePool:
         return ProcessPoolExecutor(
             self.processes,
             mp_context=context,
-            initializer=_outlive_no_parent,
+            initializer=outlive_parent,
             initargs=(os.getpid(),),
         )
 
@@ -95,7 +95,7 @@ def _ready() -> bool:
     return True
 
 
-def _outlive_no_parent(parent: int) -> None:
+def outlive_parent(parent: int) -> None:
     """In a helper: exit once the server process is gone. A server killed outright never
     tells its helpers, and they would wait for work forever."""
 

@@ -40,7 +40,9 @@ async def take_write(
     transaction at a time anyway. Dozens of threads queueing for one connection would
     each hold the interpreter lock in turn and stretch every transaction. Requests that
     arrive while the process's writer is busy are written together (`WriteQueue`): every
-    write on SQLite, single-lead requests on PostgreSQL (`Settings.groups_writes`).
+    write on SQLite, single-lead requests on PostgreSQL (`Settings.groups_writes`). A
+    served SQLite process sends every write to its write process instead, which groups
+    them the same way (`write_process`).
     """
     slots = writer_slots(request, services)
     try:
@@ -53,7 +55,10 @@ async def take_write(
     work = work_for(body)
     if inspect.isawaitable(work):  # work that prepares something first (a batch's parse)
         work = await work
-    if services.settings.groups_writes(single_lead=single_lead):
+    helper = getattr(request.app.state, "write_process", None)
+    if helper is not None:
+        answer = await helper.write(services, Job(call, body, work))
+    elif services.settings.groups_writes(single_lead=single_lead):
         queue = write_queue(request, services, slots)
         answer = await queue.write(Job(call, body, work))
     else:
