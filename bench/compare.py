@@ -12,8 +12,9 @@ same drift, the medians span several processes of each, and they tell the two ap
     .venv/bin/python -m bench.compare --base main~3 --db postgresql --scenario d
 
 The CPU columns are read from /proc for the server process (each worker, on PostgreSQL)
-and, apart, for its helpers (batch validation): the server process is what one core
-limits, so its CPU per lead is the figure a change to the hot path should lower.
+and, apart, for its helpers (the write process on SQLite, batch validation): each is
+limited by one core, so their CPU per lead is the figure a change to the hot path should
+lower.
 """
 
 from __future__ import annotations

@@ -122,6 +122,8 @@ def serve(
     Several workers need MAXWORK_REDIS_URL, so that the per-credential rate limit holds
     across processes. When the machine has more cores than workers, each worker gets a
     helper process that validates large batches (MAXWORK_BATCH_VALIDATION_PROCESSES).
+    On SQLite each worker also gets a write process that writes every lead, so that HTTP
+    and writing run on two cores (MAXWORK_WRITE_PROCESS).
     """
     from maxwork_leads import serving
 
