@@ -54,6 +54,10 @@ from maxwork_leads.settings import Settings
 log = logging.getLogger("maxwork_leads.api")
 
 HEADER = struct.Struct("!Q")  # the length of the pickle that follows
+# What one recv asks for. A larger size costs more than it saves: `recv` allocates the
+# whole size first, and past glibc's 128 KiB threshold that is an mmap, an mremap and a
+# munmap per read.
+RECV_BYTES = 64 * 1024
 READY = "ready"
 START_SECONDS = 60.0  # imports and the first connection; far more than they take
 STOP_SECONDS = 30.0
@@ -240,7 +244,7 @@ class Frames:
                     return data
             if not wait and not select.select([self.sock], [], [], 0)[0]:
                 return None
-            chunk = self.sock.recv(1 << 20)
+            chunk = self.sock.recv(RECV_BYTES)
             if not chunk:
                 raise EOFError
             self.buffer += chunk

@@ -109,5 +109,5 @@ def _epoch(session: Session) -> Any:
     """
     info = session.info
     if _EPOCH_KEY not in info:
-        info[_EPOCH_KEY] = session.execute(_READ_EPOCH).scalar()
+        info[_EPOCH_KEY] = session.connection().execute(_READ_EPOCH).scalar()
     return info[_EPOCH_KEY]
