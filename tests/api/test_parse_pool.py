@@ -25,7 +25,7 @@ from maxwork_leads.leads import schemas
 from maxwork_leads.leads.parsing import parse_each
 from maxwork_leads.leads.schemas import LeadIn
 from maxwork_leads.settings import Settings
-from tests.factories import lead_body, make_world
+from tests.factories import Caller, lead_body, make_world
 
 
 def mixed_items(reference: str = "REF", tag: str = "p") -> list[Any]:
@@ -140,6 +140,46 @@ def test_the_batch_endpoint_answers_the_same_with_helpers(
     pooled = answer(db.settings.model_copy(update={"batch_validation_processes": 1}), "q")
     assert pooled == in_process
     assert [r["Status"] for r in pooled].count(422) == 3
+
+
+def test_a_callers_first_batch_is_validated_by_the_helpers(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server process that has never authenticated the caller itself (with a write
+    process, it never does) reads the credential, and the helpers validate the batch."""
+    world = make_world(db)
+    auth = {"params": world.caller.params(), "headers": world.caller.headers()}
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("parsed in the server process")
+
+    monkeypatch.setattr(batch_api, "parse_each", refuse)
+    settings = db.settings.model_copy(update={"batch_validation_processes": 1})
+    with TestClient(create_app(settings)) as client:
+        body = mixed_items(world.listing.public_reference)
+        response = client.post("/listingexport/leads/batch", json=body, **auth)
+    assert response.status_code == 207, response.text
+    assert [r["Status"] for r in response.json()["Results"]].count(422) == 3
+
+
+def test_a_batch_with_a_wrong_token_is_not_sent_to_the_helpers(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = make_world(db)
+    caller = world.caller
+    wrong = Caller(caller.username, caller.token + "x")
+
+    async def refuse(*_: object) -> None:
+        raise AssertionError("validated for a caller that did not prove itself")
+
+    monkeypatch.setattr(ParsePool, "parse", refuse)
+    settings = db.settings.model_copy(update={"batch_validation_processes": 1})
+    with TestClient(create_app(settings)) as client:
+        body = mixed_items(world.listing.public_reference)
+        response = client.post(
+            "/listingexport/leads/batch", json=body, params=wrong.params(), headers=wrong.headers()
+        )
+    assert response.status_code == 401
 
 
 ORPHAN_PROBE = """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -134,18 +135,37 @@ async def post_batch(request: Request) -> Response:
     region = services.settings.default_region
 
     pool: ParsePool | None = request.app.state.parse_pool
-    if pool is not None and not credentials.likely_valid(
-        services.database.directory_cache, username=call.username, token=call.token
-    ):
-        pool = None  # helpers validate only for callers that look authentic
 
     async def work_for(body: Any) -> Work:
         fits = isinstance(body, list) and len(body) <= batch.MAX_ITEMS
-        parsed = await pool.parse(body) if pool is not None and fits else None
+        early = pool is not None and fits and await looks_authentic(services, call)
+        parsed = await pool.parse(body) if pool is not None and early else None
         return BatchWork(call, body, region, parsed)
 
     limit = services.settings.max_batch_body_bytes
     return await take_write(request, services, call, limit, work_for)
+
+
+async def looks_authentic(services: pipeline.Services, call: pipeline.Call) -> bool:
+    """Whether the helpers may validate this caller's batch before the pipeline
+    authenticates it: only for claims that prove a credential as this process last read it.
+
+    A server process with a write process never authenticates a write itself, so it
+    would never have read the credential, and every batch would be validated by the
+    write process, the busiest of the three. It reads a credential it has not seen once,
+    here (later batches find it remembered); a username that names none is read again
+    each time, as the pipeline reads it anyway.
+    """
+    cache = services.database.directory_cache
+    username = call.username
+    if username and call.token and cache.last_read(("credential", username)) is None:
+        await anyio.to_thread.run_sync(_remember, services, username)
+    return credentials.likely_valid(cache, username=username, token=call.token)
+
+
+def _remember(services: pipeline.Services, username: str) -> None:
+    with services.database.session_scope() as session:
+        credentials.remember(session, username)
 
 
 @dataclass(frozen=True)

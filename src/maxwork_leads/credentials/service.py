@@ -125,6 +125,19 @@ def authenticate(session: Session, *, username: str | None, token: str | None) -
     return credential
 
 
+def remember(session: Session, username: str) -> None:
+    """Read a credential into the process's cache, for `likely_valid`; nothing checked.
+
+    For a server process whose writes are authenticated elsewhere (its write process),
+    and which would otherwise never have read the credentials it sees.
+    """
+    cache = cache_of(session)
+    if cache is not None:
+        cache.get(
+            session, ("credential", username), lambda: repository.by_username(session, username)
+        )
+
+
 def likely_valid(cache: DirectoryCache, *, username: str | None, token: str | None) -> bool:
     """Whether the claims prove a live credential as this process last read it.
 
