@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import UTC, datetime
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 
 from maxwork_leads.db import Database
+from maxwork_leads.models import Credential
 from tests.api.helpers import error_code, post_lead
 from tests.factories import Caller, World, lead_body, make_credential, make_world
 
@@ -79,3 +84,38 @@ def test_an_integrator_that_touched_a_lead_can_read_it(
 def test_lookups_need_credentials(client: TestClient, world: World) -> None:
     sent = post_lead(client, world.caller, body_for(world)).json()
     assert client.get(f"/listingexport/leads/{sent['Lead_Id']}").status_code == 401
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_read_answers_while_another_process_holds_the_sqlite_write_lock(
+    client: TestClient, db: Database, world: World
+) -> None:
+    """A read takes no write lock: with the writer busy it still answers, from the last
+    committed state (it used to wait for the lock, up to the busy timeout)."""
+    sent = post_lead(client, world.caller, body_for(world)).json()
+    writer = sqlite3.connect(str(db.engine.url.database), timeout=0, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        response = get(client, world.caller, f"/listingexport/leads/{sent['Lead_Id']}")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert response.status_code == 200, response.text
+    assert response.json()["Lead_Id"] == sent["Lead_Id"]
+
+
+def test_a_read_records_the_credentials_use_once_it_is_due(
+    client: TestClient, db: Database, world: World
+) -> None:
+    """Reads run without writing; the use they make of a credential is recorded after."""
+    sent = post_lead(client, world.caller, body_for(world)).json()
+    mine = Credential.username == world.caller.username
+    with db.session_scope() as session:
+        credential_id = session.scalar(select(Credential.id).where(mine))
+        session.execute(update(Credential).where(mine).values(last_used_at=None))
+    cache = client.app.state.services.database.directory_cache  # type: ignore[attr-defined]
+    cache.recorded(credential_id, datetime(2000, 1, 1, tzinfo=UTC))  # long ago: due again
+    response = get(client, world.caller, f"/listingexport/leads/{sent['Lead_Id']}")
+    assert response.status_code == 200
+    with db.session_scope() as session:
+        assert session.scalar(select(Credential.last_used_at).where(mine)) is not None

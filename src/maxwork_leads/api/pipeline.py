@@ -78,9 +78,13 @@ def error_answer(exc: AppError, headers: dict[str, str] | None = None) -> Answer
 Admission = tuple[Credential, dict[str, str]]
 
 
-def authorize(services: Services, session: Session, call: Call) -> Admission:
+def authorize(
+    services: Services, session: Session, call: Call, *, record_use: bool = True
+) -> Admission:
     """The caller's credential and its rate-limit headers; Unauthorized or RateLimited."""
-    credential = credentials.authenticate(session, username=call.username, token=call.token)
+    credential = credentials.authenticate(
+        session, username=call.username, token=call.token, record_use=record_use
+    )
     decision = services.limiter.check(str(credential.id), credential.rate_limit)
     if decision is None:
         return credential, {}
@@ -90,16 +94,32 @@ def authorize(services: Services, session: Session, call: Call) -> Admission:
 
 
 def read(services: Services, call: Call, work: Callable[[Session, Credential], Any]) -> Answer:
-    """An authenticated, rate-limited read; no history is written for reads."""
+    """An authenticated, rate-limited read; no history is written for reads.
+
+    It runs in a read-only transaction (`Database.read_scope`: on SQLite, beside the
+    writer instead of after it); the credential's use, when due, is recorded after it.
+    """
     headers: dict[str, str] = {}
     try:
-        with services.database.session_scope() as session:
-            credential, headers = authorize(services, session, call)
-            return Answer(200, work(session, credential), headers)
+        with services.database.read_scope() as session:
+            credential, headers = authorize(services, session, call, record_use=False)
+            answer = Answer(200, work(session, credential), headers)
     except RateLimited as exc:
         return error_answer(exc, exc.decision.headers())
     except AppError as exc:
         return error_answer(exc, headers)
+    if credentials.use_unrecorded(credential, services.database.directory_cache):
+        _record_use(services, credential)
+    return answer
+
+
+def _record_use(services: Services, credential: Credential) -> None:
+    """`last_used_at` is bookkeeping: a read already answered does not fail for it."""
+    try:
+        with services.database.session_scope() as session:
+            credentials.record_use(session, credential)
+    except SQLAlchemyError:
+        log.warning("could not record the use of credential %s", credential.id, exc_info=True)
 
 
 @dataclass

@@ -101,10 +101,14 @@ def list_all(session: Session) -> list[Credential]:
     return repository.all_credentials(session)
 
 
-def authenticate(session: Session, *, username: str | None, token: str | None) -> Credential:
+def authenticate(
+    session: Session, *, username: str | None, token: str | None, record_use: bool = True
+) -> Credential:
     """The live credential that `username` names and `token` proves, or Unauthorized.
 
     Every failure gives the same message, so a caller cannot tell which part was wrong.
+    `record_use=False` for a transaction that must not write: the caller then records
+    the use itself (`use_unrecorded`, `record_use`).
     """
     failure = Unauthorized("missing or invalid token or user")
     if not username or not token:
@@ -121,7 +125,8 @@ def authenticate(session: Session, *, username: str | None, token: str | None) -
         raise failure
     if not tokens.token_matches(token, credential.token_hash) or credential.revoked_at:
         raise failure
-    _record_use(session, credential, cache)
+    if record_use:
+        _record_use(session, credential, cache)
     return credential
 
 
@@ -155,19 +160,28 @@ def likely_valid(cache: DirectoryCache, *, username: str | None, token: str | No
     )
 
 
-def _record_use(session: Session, credential: Credential, cache: DirectoryCache | None) -> None:
-    """Keep `last_used_at` true to LAST_USED_RESOLUTION, without a write on every request.
+def use_unrecorded(credential: Credential, cache: DirectoryCache | None) -> bool:
+    """Whether `last_used_at` is due a write (LAST_USED_RESOLUTION) after this use.
 
     A remembered credential keeps the `last_used_at` it was read with, so the process
-    remembers its own committed records instead.
+    asks its own memory of committed records instead.
     """
-    now = utcnow()
-    stale = now - LAST_USED_RESOLUTION
+    stale = utcnow() - LAST_USED_RESOLUTION
     if cache is None:
-        if credential.last_used_at is None or credential.last_used_at < stale:
-            repository.touch(session, credential.id, now, stale)
+        return credential.last_used_at is None or credential.last_used_at < stale
+    return not cache.recorded_since(credential.id, stale)
+
+
+def record_use(session: Session, credential: Credential) -> None:
+    """Record a use that `authenticate(record_use=False)` left out."""
+    _record_use(session, credential, cache_of(session))
+
+
+def _record_use(session: Session, credential: Credential, cache: DirectoryCache | None) -> None:
+    """Keep `last_used_at` true to LAST_USED_RESOLUTION, without a write on every request."""
+    if not use_unrecorded(credential, cache):
         return
-    if cache.recorded_since(credential.id, stale):
-        return
-    repository.touch(session, credential.id, now, stale)
-    after_commit(session, lambda: cache.recorded(credential.id, now))
+    now = utcnow()
+    repository.touch(session, credential.id, now, now - LAST_USED_RESOLUTION)
+    if cache is not None:
+        after_commit(session, lambda: cache.recorded(credential.id, now))
