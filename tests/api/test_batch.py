@@ -14,14 +14,9 @@ from maxwork_leads.models import (
     LeadActivity,
     Qualification,
 )
-from tests.factories import World, lead_body, make_world
+from tests.factories import World, lead_body
 
 ENDPOINT = "/listingexport/leads/batch"
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
 
 
 def item(world: World, n: int, **overrides: object) -> dict[str, object]:

@@ -20,12 +20,7 @@ from maxwork_leads.db import Database
 from maxwork_leads.directory.cache import DirectoryCache
 from maxwork_leads.models import Credential, Listing, User
 from tests.api.helpers import post_lead
-from tests.factories import Caller, World, lead_body, make_user, make_world
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
+from tests.factories import Caller, World, lead_body, make_user
 
 
 def body_for(world: World, person: int) -> dict[str, object]:

@@ -10,12 +10,7 @@ from fastapi.testclient import TestClient
 
 from maxwork_leads.db import Database
 from tests.api.helpers import post_lead
-from tests.factories import World, lead_body, make_credential, make_world
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
+from tests.factories import World, lead_body, make_credential
 
 
 def send(client: TestClient, world: World, n: int, **overrides: object) -> str:

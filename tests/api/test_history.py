@@ -9,12 +9,7 @@ from sqlalchemy import select
 from maxwork_leads.db import Database
 from maxwork_leads.models import IntegrationRequest
 from tests.api.helpers import ENDPOINT, post_lead
-from tests.factories import Caller, World, lead_body, make_credential, make_world
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
+from tests.factories import Caller, World, lead_body, make_credential
 
 
 def body_for(world: World, **overrides: object) -> dict[str, object]:

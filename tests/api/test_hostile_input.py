@@ -8,14 +8,8 @@ import zlib
 import pytest
 from fastapi.testclient import TestClient
 
-from maxwork_leads.db import Database
 from tests.api.helpers import ENDPOINT, post_lead
-from tests.factories import World, lead_body, make_world
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
+from tests.factories import World, lead_body
 
 
 def raw(client: TestClient, world: World, content: bytes, **headers: str):  # type: ignore[no-untyped-def]

@@ -9,12 +9,7 @@ from sqlalchemy import func, select
 from maxwork_leads.db import Database
 from maxwork_leads.models import Lead
 from tests.api.helpers import error_code, post_lead
-from tests.factories import World, lead_body, make_world
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
+from tests.factories import World, lead_body
 
 
 def body_for(world: World, **overrides: object) -> dict[str, object]:

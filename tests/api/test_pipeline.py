@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import psycopg
-import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -13,12 +12,7 @@ from maxwork_leads.db import Database
 from maxwork_leads.integration.ratelimit import make_limiter
 from maxwork_leads.models import Credential, IntegrationRequest
 from maxwork_leads.models.base import utcnow
-from tests.factories import World, make_world
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
+from tests.factories import World
 
 
 def services(db: Database) -> pipeline.Services:

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 
 from maxwork_leads.credentials import service as credentials
 from maxwork_leads.db import Database
 from tests.api.helpers import ENDPOINT, error_code, post_lead
 from tests.factories import Caller, World, lead_body, make_credential, make_world
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
 
 
 def body_for(world: World) -> dict[str, object]:

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from maxwork_leads.db import Database
 from maxwork_leads.models import Contact, Lead, LeadActivity, Qualification
 from tests.api.helpers import post_lead
-from tests.factories import World, lead_body, make_listing, make_user, make_world
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
+from tests.factories import World, lead_body, make_listing, make_user
 
 
 def body_for(world: World, **overrides: object) -> dict[str, object]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -10,11 +9,6 @@ from maxwork_leads.db import Database
 from maxwork_leads.models import Lead, User
 from tests.api.helpers import error_code, error_fields, post_lead
 from tests.factories import World, lead_body, make_credential, make_user, make_world
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
 
 
 def routed(db: Database) -> tuple[str, str]:

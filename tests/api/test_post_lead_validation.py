@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from maxwork_leads.db import Database
 from tests.api.helpers import ENDPOINT, error_code, error_fields, post_lead
-from tests.factories import DROP, World, lead_body, make_world
+from tests.factories import DROP, World, lead_body
 
 REQUIRED = [
     "Public_Reference",
@@ -17,11 +16,6 @@ REQUIRED = [
     "Message",
     "Lead_Status",
 ]
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
 
 
 def body_for(world: World, **overrides: object) -> dict[str, object]:

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 
 from maxwork_leads.app import create_app
 from maxwork_leads.db import Database
 from maxwork_leads.integration.ratelimit import Limiter, MemoryStore
 from tests.api.helpers import error_code, post_lead
-from tests.factories import World, lead_body, make_credential, make_world
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
+from tests.factories import World, lead_body, make_credential
 
 
 def client_with(db: Database, rate: float, burst: int) -> TestClient:

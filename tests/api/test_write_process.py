@@ -15,25 +15,13 @@ from maxwork_leads.api.write_process import HEADER, Frames, WriteProcess, frame
 from maxwork_leads.db import Database
 from maxwork_leads.models import Lead
 from tests.api.test_write_together import count, job, person
-from tests.factories import World, make_world
+from tests.factories import World
 
 
 @pytest.fixture
 def database_url(sqlite_url: str) -> str:
     """The write process is SQLite's."""
     return sqlite_url
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
-
-
-@pytest.fixture
-def services(db: Database) -> pipeline.Services:
-    from maxwork_leads.app import create_app
-
-    return create_app(db.settings).state.services  # type: ignore[no-any-return]
 
 
 def test_each_answer_reaches_the_request_it_answers(

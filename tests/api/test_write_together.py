@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
@@ -31,16 +30,6 @@ from maxwork_leads.settings import Settings
 from tests.api.helpers import ENDPOINT
 from tests.conftest import empty_tables
 from tests.factories import World, lead_body, make_credential, make_listing, make_world
-
-
-@pytest.fixture
-def world(db: Database) -> World:
-    return make_world(db)
-
-
-@pytest.fixture
-def services(db: Database) -> pipeline.Services:
-    return create_app(db.settings).state.services  # type: ignore[no-any-return]
 
 
 def job(world: World, body: dict[str, Any], key: str | None = None) -> Job:
