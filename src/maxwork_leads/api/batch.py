@@ -164,7 +164,7 @@ async def looks_authentic(services: pipeline.Services, call: pipeline.Call) -> b
 
 
 def _remember(services: pipeline.Services, username: str) -> None:
-    with services.database.session_scope() as session:
+    with services.database.read_scope() as session:  # no write lock to wait for
         credentials.remember(session, username)
 
 
