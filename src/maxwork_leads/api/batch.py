@@ -138,9 +138,9 @@ async def post_batch(request: Request) -> Response:
 
     async def work_for(body: Any) -> Work:
         fits = isinstance(body, list) and len(body) <= batch.MAX_ITEMS
-        early = pool is not None and fits and await looks_authentic(services, call)
-        parsed = await pool.parse(body) if pool is not None and early else None
-        return BatchWork(call, body, region, parsed)
+        if pool is None or not fits or not await looks_authentic(services, call):
+            return BatchWork(call, body, region, None)
+        return BatchWork(call, body, region, await pool.parse(body))
 
     limit = services.settings.max_batch_body_bytes
     return await take_write(request, services, call, limit, work_for)
@@ -164,7 +164,7 @@ async def looks_authentic(services: pipeline.Services, call: pipeline.Call) -> b
 
 
 def _remember(services: pipeline.Services, username: str) -> None:
-    with services.database.read_scope() as session:  # no write lock to wait for
+    with services.database.session_scope(read_only=True) as session:
         credentials.remember(session, username)
 
 

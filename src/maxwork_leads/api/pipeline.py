@@ -96,12 +96,12 @@ def authorize(
 def read(services: Services, call: Call, work: Callable[[Session, Credential], Any]) -> Answer:
     """An authenticated, rate-limited read; no history is written for reads.
 
-    It runs in a read-only transaction (`Database.read_scope`: on SQLite, beside the
+    It runs in a read-only transaction (`Database.session_scope`: on SQLite, beside the
     writer instead of after it); the credential's use, when due, is recorded after it.
     """
     headers: dict[str, str] = {}
     try:
-        with services.database.read_scope() as session:
+        with services.database.session_scope(read_only=True) as session:
             credential, headers = authorize(services, session, call, record_use=False)
             answer = Answer(200, work(session, credential), headers)
     except RateLimited as exc:

@@ -114,12 +114,7 @@ def authenticate(
     if not username or not token:
         raise failure
     cache = cache_of(session)
-    if cache is None:
-        credential = repository.by_username(session, username)
-    else:
-        credential = cache.get(
-            session, ("credential", username), lambda: repository.by_username(session, username)
-        )
+    credential = _by_username(session, username, cache)
     if credential is None:
         tokens.token_matches(token, "0" * 64)
         raise failure
@@ -136,11 +131,17 @@ def remember(session: Session, username: str) -> None:
     For a server process whose writes are authenticated elsewhere (its write process),
     and which would otherwise never have read the credentials it sees.
     """
-    cache = cache_of(session)
-    if cache is not None:
-        cache.get(
-            session, ("credential", username), lambda: repository.by_username(session, username)
-        )
+    _by_username(session, username, cache_of(session))
+
+
+def _by_username(
+    session: Session, username: str, cache: DirectoryCache | None
+) -> Credential | None:
+    if cache is None:
+        return repository.by_username(session, username)
+    return cache.get(
+        session, ("credential", username), lambda: repository.by_username(session, username)
+    )
 
 
 def likely_valid(cache: DirectoryCache, *, username: str | None, token: str | None) -> bool:

@@ -42,7 +42,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Any) -> None:
     # Take the write lock up front: a deferred transaction that reads and then writes can
     # fail with SQLITE_BUSY instead of waiting when another process wrote in between.
-    # A transaction that only reads (`Database.read_scope`) takes none: in WAL mode it
+    # A transaction that only reads (`session_scope(read_only=True)`) takes none: in WAL mode it
     # reads a snapshot beside the writer instead of queueing for its lock.
     read_only = conn.get_execution_options().get(READ_ONLY, False)
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
@@ -152,32 +152,22 @@ class Database:
         self.directory_cache = DirectoryCache()
 
     @contextmanager
-    def session_scope(self) -> Iterator[Session]:
+    def session_scope(self, *, read_only: bool = False) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises.
 
         Callbacks registered with `after_commit` run once the commit has succeeded.
+        `read_only`: a transaction that writes nothing. On SQLite it then takes no write
+        lock: a server process whose writes go to its write process, which writes group
+        after group, would otherwise wait for a gap between them, polling with sleeps,
+        for every read (up to 2 s under load).
         """
-        session = self._sessions(info={SESSION_KEY: self.directory_cache})
+        sessions = self._read_sessions if read_only else self._sessions
+        session = sessions(info={SESSION_KEY: self.directory_cache})
         try:
             with session.begin():
                 yield session
             for callback in session.info.get(ON_COMMIT, ()):
                 callback()
-        finally:
-            session.close()
-
-    @contextmanager
-    def read_scope(self) -> Iterator[Session]:
-        """A transaction that only reads, and ends without writing anything.
-
-        On SQLite it does not take the write lock: a server process whose writes go to
-        its write process, which writes group after group, would otherwise wait for a
-        gap between them, polling with sleeps, for every read (up to 2 s under load).
-        """
-        session = self._read_sessions(info={SESSION_KEY: self.directory_cache})
-        try:
-            with session.begin():
-                yield session
         finally:
             session.close()
 
