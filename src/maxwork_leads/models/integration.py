@@ -14,7 +14,8 @@ from maxwork_leads.models.base import Base, IdMixin, utcnow
 class IntegrationRequest(IdMixin, Base):
     """One request to a lead-writing endpoint (one row per item of a batch), kept for debugging.
 
-    IDs are time-ordered, so ordering by ID is ordering by arrival.
+    IDs are time-ordered, so ordering by ID is ordering by arrival. The credential and
+    lead it names are not foreign keys: see `LeadActivity`.
     """
 
     __tablename__ = "integration_requests"
@@ -26,16 +27,14 @@ class IntegrationRequest(IdMixin, Base):
     )
 
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    credential_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("credentials.id", ondelete="SET NULL")
-    )
+    credential_id: Mapped[uuid.UUID | None]
     username: Mapped[str | None] = mapped_column(String(100))
     endpoint: Mapped[str] = mapped_column(String(40))
     batch_index: Mapped[int | None]
     user_agent: Mapped[str | None] = mapped_column(String(500))
     status_code: Mapped[int]
     outcome: Mapped[str | None] = mapped_column(String(20))
-    lead_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
+    lead_id: Mapped[uuid.UUID | None]
     error_code: Mapped[str | None] = mapped_column(String(40))
     error_message: Mapped[str | None] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(String(200))
