@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, Uuid, bindparam
@@ -36,8 +37,9 @@ class _Compiled:
     sql: str
     positional: bool
     keys: tuple[str, ...]  # the parameters, in the order a positional driver wants them
-    processors: tuple[Callable[[Any], Any] | None, ...]
     copy: str | None  # PostgreSQL's COPY statement, when the rows can go that way
+    # per parameter, in `keys` order: what reads it from a row, and what converts it
+    getters: tuple[tuple[Callable[[Any], Any], Callable[[Any], Any] | None], ...]
 
 
 @dataclass
@@ -60,18 +62,16 @@ class RowInsert:
         if not rows:
             return 0
         compiled = self._for(connection.dialect)
-        keys, processors = compiled.keys, compiled.processors
-        pairs = tuple(zip(keys, processors, strict=True))
-        if compiled.positional or compiled.copy is not None:
-            converted: list[Any] = [
-                tuple(row[key] if process is None else process(row[key]) for key, process in pairs)
-                for row in rows
-            ]
-        else:  # a driver with named parameters (psycopg outside COPY)
-            converted = [
-                {key: row[key] if process is None else process(row[key]) for key, process in pairs}
-                for row in rows
-            ]
+        # Column by column: map() and zip() run in C, so a value costs a Python call only
+        # when its type converts it. Row by row, a generator per row was a sixth of a batch.
+        columns = [
+            list(map(getter, rows)) if process is None else list(map(process, map(getter, rows)))
+            for getter, process in compiled.getters
+        ]
+        converted: list[Any] = list(zip(*columns, strict=True))
+        if not (compiled.positional or compiled.copy is not None):
+            # a driver with named parameters (psycopg outside COPY)
+            converted = [dict(zip(compiled.keys, values, strict=True)) for values in converted]
         if compiled.copy is not None:
             return _copy(connection, compiled.copy, converted)
         result = connection.exec_driver_sql(compiled.sql, converted)
@@ -94,13 +94,13 @@ class RowInsert:
         keys = tuple(compiled.positiontup or ()) if compiled.positional else tuple(self.columns)
         if sorted(keys) != sorted(self.columns):
             raise ValueError(f"computed columns of {self.table.name} must not take parameters")
-        processors = tuple(bind_processor(types[key], dialect) for key in keys)
         copy = None
         if dialect.name == "postgresql" and not self.computed and not self.skip_conflicts:
             preparer = dialect.identifier_preparer
             names = ", ".join(preparer.quote(self.table.c[key].name) for key in keys)
             copy = f"COPY {preparer.format_table(self.table)} ({names}) FROM STDIN"
-        return _Compiled(compiled.string, compiled.positional, keys, processors, copy)
+        getters = tuple((itemgetter(key), bind_processor(types[key], dialect)) for key in keys)
+        return _Compiled(compiled.string, compiled.positional, keys, copy, getters)
 
 
 def bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
