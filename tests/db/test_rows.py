@@ -7,7 +7,17 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import JSON, Column, MetaData, String, Table, Uuid, literal_column, select
+from sqlalchemy import (
+    JSON,
+    Column,
+    Enum,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    literal_column,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
 from maxwork_leads.db import Database
@@ -88,3 +98,30 @@ def test_a_refused_row_raises_the_usual_integrity_error(db: Database, table: Tab
 def test_nothing_to_write_is_no_statement(db: Database, table: Table) -> None:
     with db.session_scope() as session:
         assert RowInsert(table, COLUMNS).execute(session.connection(), []) == 0
+
+
+def test_a_column_of_a_type_the_database_does_not_ship_is_written_too(db: Database) -> None:
+    """PostgreSQL's COPY goes binary only when it can name each column's type; a type
+    made by the schema (here an enum) sends the rows as text instead."""
+    local = MetaData()
+    kinds = Table(
+        "row_insert_kinds",
+        local,
+        Column("id", Uuid, primary_key=True),
+        Column("kind", Enum("new", "old", name="row_insert_kind")),
+        Column("at", UtcDateTime),
+    )
+    local.create_all(db.engine)
+    try:
+        at = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+        sent = [
+            {"id": new_id(), "kind": "old", "at": at},
+            {"id": new_id(), "kind": None, "at": None},
+        ]
+        with db.session_scope() as session:
+            assert RowInsert(kinds, ["id", "kind", "at"]).execute(session.connection(), sent) == 2
+        with db.engine.connect() as conn:
+            found = {r.id: (r.kind, r.at) for r in conn.execute(select(kinds))}
+        assert found == {sent[0]["id"]: ("old", at), sent[1]["id"]: (None, None)}
+    finally:
+        local.drop_all(db.engine)
