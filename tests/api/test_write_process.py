@@ -9,11 +9,14 @@ import signal
 import socket
 
 import pytest
+from sqlalchemy import select
 
 from maxwork_leads.api import pipeline
+from maxwork_leads.api.grouped import Refusal
 from maxwork_leads.api.write_process import HEADER, Frames, WriteProcess, frame
 from maxwork_leads.db import Database
-from maxwork_leads.models import Lead
+from maxwork_leads.errors import UnsupportedMediaType
+from maxwork_leads.models import IntegrationRequest, Lead
 from tests.api.test_write_together import count, job, person
 from tests.factories import World
 
@@ -46,6 +49,41 @@ def test_each_answer_reaches_the_request_it_answers(
         if n != 7:
             assert (answer.status, answer.body["External_LeadId"]) == (201, f"ext-{n}")
     assert count(db, Lead) == 39
+
+
+def test_a_refused_body_is_recorded_by_the_helper_between_the_writes(
+    db: Database, world: World, services: pipeline.Services
+) -> None:
+    """A request refused before its body was read writes its history entry too; the
+    helper, the only writer, records it, so that the server process never waits for
+    the helper's lock."""
+    first, last = job(world, person(world, 1)), job(world, person(world, 2))
+    refusal = Refusal(first.call, UnsupportedMediaType("Content-Type must be JSON"), None)
+
+    async def send_all() -> list[pipeline.Answer]:
+        helper = WriteProcess(db.settings)
+        await helper.start()
+        try:
+            return list(
+                await asyncio.gather(*(helper.write(services, j) for j in (first, refusal, last)))
+            )
+        finally:
+            await helper.close()
+
+    answers = asyncio.run(send_all())
+
+    assert [answer.status for answer in answers] == [201, 415, 201]
+    assert answers[1].body["Error"]["Code"] == "unsupported_media_type"
+    with db.session_scope() as session:
+        statuses = session.scalars(
+            select(IntegrationRequest.status_code).order_by(IntegrationRequest.id)
+        ).all()
+        refused = session.scalars(
+            select(IntegrationRequest).where(IntegrationRequest.status_code == 415)
+        ).one()
+    assert sorted(statuses) == [201, 201, 415]
+    assert refused.username == world.caller.username and refused.credential_id is not None
+    assert count(db, Lead) == 2
 
 
 def test_a_request_the_dead_helper_never_answered_gets_a_500_and_a_new_helper_writes_on(

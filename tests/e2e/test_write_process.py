@@ -9,8 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from maxwork_leads.db import Database
+from maxwork_leads.models import IntegrationRequest
 from tests.e2e.server import Server, running_server
 from tests.factories import World, lead_body, make_world
 
@@ -91,3 +93,28 @@ def test_a_killed_write_process_is_replaced_and_the_service_writes_on(
     assert statuses[-1] == 201
     assert set(statuses) <= {201, 500}
     assert len(replacement) == 1 and replacement != [writer]
+
+
+def test_a_refused_body_is_answered_and_recorded_through_the_write_process(
+    db: Database, sqlite_url: str
+) -> None:
+    """The refusal travels to the write process and back (its error pickled both ways),
+    and its history entry is kept, with the caller's credential."""
+    world = make_world(db)
+    with running_server(sqlite_url) as server:
+        refused = httpx.post(
+            f"{server.url}/listingexport/leads",
+            params=world.caller.params(),
+            headers=world.caller.headers(**{"Content-Type": "text/plain"}),
+            content=b"Public_Reference=X",
+        )
+        assert post(server, world, 1).status_code == 201
+    assert refused.status_code == 415
+    assert refused.json()["Error"]["Code"] == "unsupported_media_type"
+    with db.session_scope() as session:
+        entries = session.scalars(select(IntegrationRequest).order_by(IntegrationRequest.id)).all()
+        assert [(e.status_code, e.username) for e in entries] == [
+            (415, world.caller.username),
+            (201, world.caller.username),
+        ]
+        assert entries[0].credential_id == entries[1].credential_id is not None

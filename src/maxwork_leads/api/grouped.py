@@ -37,6 +37,31 @@ class Job:
     body: Any
     work: pipeline.Work
 
+    def alone(self, services: pipeline.Services) -> pipeline.Answer:
+        return pipeline.write(services, self.call, self.body, self.work)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A write request refused before its body could be read (415, 413, 400): what
+    `pipeline.refuse` takes. It writes only its history entry, so it goes where the
+    process's writes go: on SQLite a server process writing it itself would wait for
+    the write process's lock, polling, up to seconds under load."""
+
+    call: pipeline.Call
+    failure: AppError
+    body_text: str | None
+
+    def alone(self, services: pipeline.Services) -> pipeline.Answer:
+        return pipeline.refuse(services, self.call, self.failure, self.body_text)
+
+
+def write_all(services: pipeline.Services, jobs: list[Job | Refusal]) -> list[pipeline.Answer]:
+    """The write requests written together (`write_together`), each refusal on its own
+    (it shares nothing with them); one answer each, in order."""
+    written = iter(write_together(services, [job for job in jobs if isinstance(job, Job)]))
+    return [next(written) if isinstance(job, Job) else job.alone(services) for job in jobs]
+
 
 def write_together(services: pipeline.Services, jobs: list[Job]) -> list[pipeline.Answer]:
     """Several write requests in one transaction; one answer each, in order.
@@ -50,8 +75,10 @@ def write_together(services: pipeline.Services, jobs: list[Job]) -> list[pipelin
     2xx still means committed. If that commit fails, nothing of the group was kept, and
     each request is written again on its own.
     """
+    if not jobs:
+        return []
     if len(jobs) == 1:
-        return [pipeline.write(services, jobs[0].call, jobs[0].body, jobs[0].work)]
+        return [jobs[0].alone(services)]
     try:
         with services.database.session_scope() as session:
             admissions = [pipeline.admit(services, session, job.call) for job in jobs]

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from maxwork_leads.api import pipeline
 from maxwork_leads.api.deps import BodyRefused, read_json
-from maxwork_leads.api.grouped import Job
+from maxwork_leads.api.grouped import Job, Refusal
 from maxwork_leads.api.pipeline import Work
 from maxwork_leads.api.write_queue import WriteQueue
 
@@ -45,17 +45,17 @@ async def take_write(
     them the same way (`write_process`).
     """
     slots = writer_slots(request, services)
+    helper = getattr(request.app.state, "write_process", None)
     try:
         body = await read_json(request, limit, call.token)
     except BodyRefused as refused:
-        answer = await anyio.to_thread.run_sync(
-            pipeline.refuse, services, call, refused.error, refused.kept, limiter=slots
-        )
-        return respond(answer)
+        refusal = Refusal(call, refused.error, refused.kept)
+        if helper is not None:  # the only writer: no waiting for its lock here
+            return respond(await helper.write(services, refusal))
+        return respond(await anyio.to_thread.run_sync(refusal.alone, services, limiter=slots))
     work = work_for(body)
     if inspect.isawaitable(work):  # work that prepares something first (a batch's parse)
         work = await work
-    helper = getattr(request.app.state, "write_process", None)
     if helper is not None:
         answer = await helper.write(services, Job(call, body, work))
     elif services.settings.groups_writes(single_lead=single_lead):

@@ -122,8 +122,11 @@ class WriteProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    async def write(self, services: pipeline.Services, job: grouped.Job) -> pipeline.Answer:
-        """`pipeline.write` for one request, done by the helper with the others waiting.
+    async def write(
+        self, services: pipeline.Services, job: grouped.Job | grouped.Refusal
+    ) -> pipeline.Answer:
+        """`pipeline.write` (or `refuse`) for one request, done by the helper with the
+        others waiting.
 
         Work that cannot be sent (none of this service's own) is written here instead, in
         a thread. If the helper dies before it answers, whether the request was committed
@@ -134,9 +137,7 @@ class WriteProcess:
             data = frame(job)
         except (pickle.PicklingError, TypeError, AttributeError):
             log.exception("a write cannot be sent to the write process; writing it here")
-            return await anyio.to_thread.run_sync(
-                pipeline.write, services, job.call, job.body, job.work
-            )
+            return await anyio.to_thread.run_sync(job.alone, services)
         await self._ready.wait()
         assert self._stream is not None
         answer: Pending = asyncio.get_running_loop().create_future()
@@ -277,8 +278,10 @@ def serve(settings: Settings, sock: socket.socket, limits: Connection, parent: i
                     group.append(more)
             except EOFError:
                 return
-            jobs: list[grouped.Job] = [pickle.loads(data) for data in group if data]
-            sock.sendall(frame(grouped.write_together(services, jobs)))
+            jobs: list[grouped.Job | grouped.Refusal] = [
+                pickle.loads(data) for data in group if data
+            ]
+            sock.sendall(frame(grouped.write_all(services, jobs)))
     finally:
         if checkpointer is not None:
             checkpointer.stop()
