@@ -19,6 +19,7 @@ from maxwork_leads.db import Database
 from maxwork_leads.db.migrate import upgrade
 from maxwork_leads.ids import new_id
 from maxwork_leads.leads import repository
+from maxwork_leads.leads.matching import NaturalKey
 from maxwork_leads.models import Credential
 from maxwork_leads.settings import Settings
 from tests.factories import make_world
@@ -86,9 +87,33 @@ def test_a_batch_of_emails_is_looked_up_through_the_identity_indexes(
     assert "ix_leads_archived_natural_key" in archived, archived
 
 
+def test_statements_run_often_are_never_kept_prepared(new_database: Database) -> None:
+    """A statement prepared on the server may be run with a plan PostgreSQL keeps,
+    made for the tables as they were then: a plan from when `leads` was nearly empty
+    read it whole once it had grown. The service leaves nothing prepared, so every
+    statement is planned for its parameters and the tables as they are."""
+    world = make_world(new_database)
+    keys = [NaturalKey(world.agent.id, str(world.listing.id), "+351912345678", "p@example.com")]
+    with new_database.session_scope() as session:
+        for _ in range(20):  # well past psycopg's default threshold for preparing (5)
+            assert repository.open_lead_ids(session, keys) == {}
+        prepared = session.connection().exec_driver_sql(
+            "SELECT count(*) FROM pg_prepared_statements"
+        )
+        assert prepared.scalar() == 0
+
+
 def test_the_service_never_compiles_a_statement_to_machine_code(new_database: Database) -> None:
     """JIT starts on estimated cost, which a table without statistics inflates: the
     look-up above, 3 ms of index probes, was estimated expensive enough to compile."""
     with new_database.engine.connect() as conn:
         assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
-        assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
+
+
+def test_foreign_key_checks_keep_their_plans(new_database: Database) -> None:
+    """PostgreSQL checks each foreign key of each row written with a statement it plans
+    once and keeps, unless `plan_cache_mode` forces a new plan every time: that made the
+    four checks of a batch's 500 leads take 80 ms instead of 19. The service's own
+    statements are planned each time anyway, since it never prepares them."""
+    with new_database.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
