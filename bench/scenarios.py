@@ -28,6 +28,9 @@ KNOWN_FALLBACK = 200_000
 SINGLE_TIMEOUT = 10.0  # wrk counts a slower answer as a timeout error
 BATCH_TIMEOUT = 60.0  # 500 leads per request may legitimately take a while
 DRAIN_TIMEOUT = 60.0  # longest wait for the server to finish what wrk left in flight
+# The commit baseline is one tight loop with nothing to warm up: its rate is steady within
+# seconds, and 30 s of it only made a full run longer on a machine having a slow day.
+COMMIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,8 @@ class DatabaseRun:
     # -- baselines ---------------------------------------------------------------------------
 
     def _commit(self, target: Target) -> None:
-        rate = databases.commit_baseline(target, self.options.duration, self.options.connections)
+        seconds = min(self.options.duration, COMMIT_SECONDS)
+        rate = databases.commit_baseline(target, seconds, self.options.connections)
         how = "1 writer, Python loop" if target.kind == "sqlite" else "pgbench"
         row = Row(target.kind, "commit", "DB one-row commit", leads_per_second=rate)
         row.requests_per_second = rate
