@@ -7,12 +7,14 @@ import os
 import pickle
 import signal
 import socket
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
 from maxwork_leads.api import pipeline
-from maxwork_leads.api.grouped import Refusal
+from maxwork_leads.api.grouped import Job, Refusal
+from maxwork_leads.api.lead_work import LeadWork
 from maxwork_leads.api.write_process import HEADER, Frames, WriteProcess, frame
 from maxwork_leads.db import Database
 from maxwork_leads.errors import UnsupportedMediaType
@@ -147,3 +149,26 @@ def test_a_frame_is_its_pickle_after_its_length() -> None:
     data = frame("ready")
     assert HEADER.unpack_from(data)[0] == len(data) - HEADER.size
     assert pickle.loads(data[HEADER.size :]) == "ready"
+
+
+@pytest.mark.parametrize(
+    "received_at",
+    [
+        datetime(2026, 12, 5, 8, 30, 1, 999_999, tzinfo=UTC),
+        datetime(2026, 12, 5, 10, 30, 1, 1, tzinfo=timezone(timedelta(hours=2))),
+        datetime(2026, 12, 5, 8, 30, 1),
+    ],
+    ids=["utc", "other zone", "naive"],
+)
+def test_a_job_arrives_as_it_was_sent(received_at: datetime) -> None:
+    """Requests reach the write process pickled: every field of the call, down to the
+    microsecond and the zone of when it was received, must come out as it went in."""
+    call = pipeline.Call("leads", "user", "token", "agent", "key-1", received_at, started=12.5)
+    body = {"Sender_Email": "ana@example.com", "Price_Min": 100_000}
+    sent = Job(call, body, LeadWork(call, body, "PT"))
+
+    arrived = pickle.loads(frame(sent)[HEADER.size :])
+
+    assert arrived == sent
+    assert arrived.call.received_at.utcoffset() == received_at.utcoffset()
+    assert isinstance(arrived.work, LeadWork) and arrived.work.call == call

@@ -40,6 +40,11 @@ class Job:
     def alone(self, services: pipeline.Services) -> pipeline.Answer:
         return pipeline.write(services, self.call, self.body, self.work)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Its fields as they are: the default reduction, built for any object, cost more
+        # than the body itself on every trip to the write process.
+        return Job, (self.call, self.body, self.work)
+
 
 @dataclass(frozen=True)
 class Refusal:

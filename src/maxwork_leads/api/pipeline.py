@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -58,6 +58,35 @@ class Call:
             received_at=self.received_at,
             duration_ms=round(elapsed, 3),
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Plain values for the trip to SQLite's write process (`api.write_process`).
+
+        The default reduction pickled the aware `received_at` through its class, its
+        time zone and that zone's offset: half of the server process's cost of sending
+        a request there, about 7 us a request. Microseconds since the epoch are exact.
+        """
+        at = self.received_at
+        when = (at - _EPOCH) // _MICROSECOND if at.tzinfo is UTC else at
+        fields = (self.endpoint, self.username, self.token, self.user_agent)
+        return _call, (*fields, self.idempotency_key, when, self.started)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _call(
+    endpoint: str,
+    username: str | None,
+    token: str | None,
+    user_agent: str | None,
+    idempotency_key: str | None,
+    when: int | datetime,
+    started: float,
+) -> Call:
+    received_at = when if isinstance(when, datetime) else _EPOCH + when * _MICROSECOND
+    return Call(endpoint, username, token, user_agent, idempotency_key, received_at, started)
 
 
 @dataclass
