@@ -15,7 +15,14 @@ from sqlalchemy import select
 from maxwork_leads.api import pipeline
 from maxwork_leads.api.grouped import Job, Refusal
 from maxwork_leads.api.lead_work import LeadWork
-from maxwork_leads.api.write_process import HEADER, Frames, WriteProcess, frame
+from maxwork_leads.api.write_process import (
+    HEADER,
+    Frames,
+    WriteProcess,
+    frame,
+    received,
+    sent,
+)
 from maxwork_leads.db import Database
 from maxwork_leads.errors import UnsupportedMediaType
 from maxwork_leads.models import IntegrationRequest, Lead
@@ -161,14 +168,27 @@ def test_a_frame_is_its_pickle_after_its_length() -> None:
     ids=["utc", "other zone", "naive"],
 )
 def test_a_job_arrives_as_it_was_sent(received_at: datetime) -> None:
-    """Requests reach the write process pickled: every field of the call, down to the
-    microsecond and the zone of when it was received, must come out as it went in."""
+    """Requests reach the write process pickled, one lead's write as plain values: every
+    field of the call, down to the microsecond and the zone of when it was received,
+    must come out as it went in."""
     call = pipeline.Call("leads", "user", "token", "agent", "key-1", received_at, started=12.5)
     body = {"Sender_Email": "ana@example.com", "Price_Min": 100_000}
-    sent = Job(call, body, LeadWork(call, body, "PT"))
+    job = Job(call, body, LeadWork(call, body, "PT"))
 
-    arrived = pickle.loads(frame(sent)[HEADER.size :])
+    arrived = received(pickle.loads(frame(sent(job))[HEADER.size :]))
 
-    assert arrived == sent
+    assert arrived == job
     assert arrived.call.received_at.utcoffset() == received_at.utcoffset()
-    assert isinstance(arrived.work, LeadWork) and arrived.work.call == call
+    assert isinstance(arrived.work, LeadWork) and arrived.work.call is arrived.call
+
+
+def test_a_refusal_arrives_as_it_was_sent() -> None:
+    at = datetime(2026, 12, 5, 8, 30, 1, 123_456, tzinfo=UTC)
+    failure = UnsupportedMediaType("Content-Type must be JSON")
+    refusal = Refusal(pipeline.Call("leads", "u", "t", None, None, at), failure, "x")
+
+    arrived = received(pickle.loads(frame(sent(refusal))[HEADER.size :]))
+
+    assert isinstance(arrived, Refusal)
+    assert (arrived.call, arrived.body_text) == (refusal.call, "x")
+    assert (type(arrived.failure), arrived.failure.message) == (type(failure), failure.message)

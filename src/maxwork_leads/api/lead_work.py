@@ -36,10 +36,6 @@ class LeadWork:
         payload = scrub.payload(self.body, self.call.token)
         return leads.Received(credential, self.call.user_agent, payload)
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # As `grouped.Job`: its fields as they are, cheaper than the default reduction.
-        return LeadWork, (self.call, self.body, self.region, self.lead_in)
-
 
 def written(
     outcome: leads.LeadOutcome, lead_in: LeadIn, body_text: str, index: int | None = None

@@ -59,34 +59,39 @@ class Call:
             duration_ms=round(elapsed, 3),
         )
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Plain values for the trip to SQLite's write process (`api.write_process`).
+    def values(self) -> CallValues:
+        """The call as plain values, for the trip to SQLite's write process
+        (`api.write_process`); `from_values` makes it again.
 
-        The default reduction pickled the aware `received_at` through its class, its
-        time zone and that zone's offset: half of the server process's cost of sending
-        a request there, about 7 us a request. Microseconds since the epoch are exact.
+        Pickled as a dataclass, the call cost the server process about 7 us a request, half
+        of it the aware `received_at` sent through its class, its zone and the zone's
+        offset. Microseconds since the epoch are exact; another zone, or no zone, goes as
+        it is.
         """
         at = self.received_at
         when = (at - _EPOCH) // _MICROSECOND if at.tzinfo is UTC else at
         fields = (self.endpoint, self.username, self.token, self.user_agent)
-        return _call, (*fields, self.idempotency_key, when, self.started)
+        return (*fields, self.idempotency_key, when, self.started)
+
+    @classmethod
+    def from_values(cls, values: CallValues) -> Call:
+        endpoint, username, token, user_agent, idempotency_key, when, started = values
+        received_at = when if isinstance(when, datetime) else _EPOCH + when * _MICROSECOND
+        return cls(endpoint, username, token, user_agent, idempotency_key, received_at, started)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _call, (self.values(),)
 
 
+# endpoint, username, token, user agent, Idempotency-Key, received (microseconds since
+# the epoch, or the datetime itself when it is not in UTC), started
+CallValues = tuple[str, str | None, str | None, str | None, str | None, int | datetime, float]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-def _call(
-    endpoint: str,
-    username: str | None,
-    token: str | None,
-    user_agent: str | None,
-    idempotency_key: str | None,
-    when: int | datetime,
-    started: float,
-) -> Call:
-    received_at = when if isinstance(when, datetime) else _EPOCH + when * _MICROSECOND
-    return Call(endpoint, username, token, user_agent, idempotency_key, received_at, started)
+def _call(values: CallValues) -> Call:
+    return Call.from_values(values)
 
 
 @dataclass
