@@ -92,6 +92,54 @@ def test_the_thread_copies_the_log_into_the_database(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
+def write_one_row(database: Database) -> None:
+    with database.session_scope() as session:
+        session.execute(text("INSERT INTO probe VALUES (-1, 'x')"))
+
+
+@pytest.mark.parametrize("caught_up", [True, False], ids=["caught up", "left alone"])
+def test_the_writer_catching_up_starts_the_log_over(tmp_path: Path, caught_up: bool) -> None:
+    """Under steady writes a round never leaves the log fully copied (what is committed
+    while it runs stays behind), so the log only grows until a commit checkpoints it.
+    Once a round found it past the restart size, the writer's catch-up copies the rest,
+    and its next transaction starts the log over."""
+    path = tmp_path / "served.db"
+    database = Database(Settings(database_url=f"sqlite:///{path}"))
+    checkpointer = database.checkpoint_in_background(interval=3600)  # rounds run by hand
+    assert checkpointer is not None
+    checkpointer.restart_pages = ROWS // 2
+    try:
+        write_rows(database)
+        with sqlite3.connect(path) as reader, sqlite3.connect(path) as thread:
+            # A round that runs while more is committed copies only what it began with:
+            # a reader's snapshot stands for "what the round began with".
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM probe").fetchone()
+            write_rows_after = 50
+            with database.session_scope() as session:
+                session.execute(
+                    text("INSERT INTO probe VALUES (:n, :filler)"),
+                    [{"n": -n, "filler": "x" * 4000} for n in range(2, 2 + write_rows_after)],
+                )
+            checkpointer.round(thread)
+            reader.execute("COMMIT")
+        assert checkpointer.restart_due()
+        if caught_up:
+            database.catch_up(checkpointer)
+        write_one_row(database)
+        frames = log_frames(path)[0]
+        if caught_up:
+            assert frames < write_rows_after  # only the last transaction's pages
+            assert not checkpointer.restart_due()
+        else:
+            assert frames > ROWS
+    finally:
+        checkpointer.stop()
+        database.dispose()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM probe").fetchone() == (ROWS + 51,)
+
+
 def test_an_app_built_in_a_test_run_keeps_the_default(tmp_path: Path) -> None:
     database = Database(Settings(database_url=f"sqlite:///{tmp_path / 'plain.db'}"))
     try:

@@ -292,6 +292,8 @@ def serve(settings: Settings, sock: socket.socket, limits: Connection, parent: i
                 return
             jobs = [received(pickle.loads(data)) for data in group if data]
             sock.sendall(frame(grouped.write_all(services, jobs)))
+            if checkpointer is not None:
+                database.catch_up(checkpointer)
     finally:
         if checkpointer is not None:
             checkpointer.stop()

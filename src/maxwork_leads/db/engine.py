@@ -182,6 +182,19 @@ class Database:
         checkpointer.start()
         return checkpointer
 
+    def catch_up(self, checkpointer: Checkpointer) -> None:
+        """`checkpointer.catch_up` on one of this engine's connections, when it is due.
+
+        For SQLite's single writer, between two of its transactions (see `db.checkpoint`).
+        """
+        if not checkpointer.restart_due():
+            return
+        connection = self.engine.raw_connection()
+        try:
+            checkpointer.catch_up(connection.driver_connection)
+        finally:
+            connection.close()
+
     def dispose(self) -> None:
         self.engine.dispose()
 
