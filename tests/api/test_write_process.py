@@ -15,14 +15,7 @@ from sqlalchemy import select
 from maxwork_leads.api import pipeline
 from maxwork_leads.api.grouped import Job, Refusal
 from maxwork_leads.api.lead_work import LeadWork
-from maxwork_leads.api.write_process import (
-    HEADER,
-    Frames,
-    WriteProcess,
-    frame,
-    received,
-    sent,
-)
+from maxwork_leads.api.write_process import HEADER, Frames, WriteProcess, frame
 from maxwork_leads.db import Database
 from maxwork_leads.errors import UnsupportedMediaType
 from maxwork_leads.models import IntegrationRequest, Lead
@@ -175,7 +168,7 @@ def test_a_job_arrives_as_it_was_sent(received_at: datetime) -> None:
     body = {"Sender_Email": "ana@example.com", "Price_Min": 100_000}
     job = Job(call, body, LeadWork(call, body, "PT"))
 
-    arrived = received(pickle.loads(frame(sent(job))[HEADER.size :]))
+    arrived = pickle.loads(frame(job)[HEADER.size :])
 
     assert arrived == job
     assert arrived.call.received_at.utcoffset() == received_at.utcoffset()
@@ -187,7 +180,7 @@ def test_a_refusal_arrives_as_it_was_sent() -> None:
     failure = UnsupportedMediaType("Content-Type must be JSON")
     refusal = Refusal(pipeline.Call("leads", "u", "t", None, None, at), failure, "x")
 
-    arrived = received(pickle.loads(frame(sent(refusal))[HEADER.size :]))
+    arrived = pickle.loads(frame(refusal)[HEADER.size :])
 
     assert isinstance(arrived, Refusal)
     assert (arrived.call, arrived.body_text) == (refusal.call, "x")

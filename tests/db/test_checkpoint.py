@@ -125,7 +125,7 @@ def test_the_writer_catching_up_starts_the_log_over(tmp_path: Path, caught_up: b
             reader.execute("COMMIT")
         assert checkpointer.restart_due()
         if caught_up:
-            database.catch_up(checkpointer)
+            database.catch_up()
         write_one_row(database)
         frames = log_frames(path)[0]
         if caught_up:
@@ -137,7 +137,9 @@ def test_the_writer_catching_up_starts_the_log_over(tmp_path: Path, caught_up: b
         checkpointer.stop()
         database.dispose()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT count(*) FROM probe").fetchone() == (ROWS + 51,)
+        assert conn.execute("SELECT count(*) FROM probe").fetchone() == (
+            ROWS + write_rows_after + 1,
+        )
 
 
 def test_an_app_built_in_a_test_run_keeps_the_default(tmp_path: Path) -> None:

@@ -91,6 +91,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 def _call(values: CallValues) -> Call:
+    # A function of the module: one name in the pickle, where the classmethod is two.
     return Call.from_values(values)
 
 

@@ -134,7 +134,7 @@ class WriteProcess:
         helper takes the next requests.
         """
         try:
-            data = frame(sent(job))
+            data = frame(job)
         except (pickle.PicklingError, TypeError, AttributeError):
             log.exception("a write cannot be sent to the write process; writing it here")
             return await anyio.to_thread.run_sync(job.alone, services)
@@ -226,18 +226,6 @@ def share_limiter(limiter: Limiter, helper: WriteProcess) -> None:
         limiter.store = helper
 
 
-def sent(job: grouped.Job | grouped.Refusal) -> Any:
-    """What goes to the helper for `job`: one lead's write as plain values (see
-    `grouped.Job.values`), any other job as it is."""
-    values = job.values() if isinstance(job, grouped.Job) else None
-    return job if values is None else values
-
-
-def received(value: Any) -> grouped.Job | grouped.Refusal:
-    """The job that `sent` sent."""
-    return grouped.Job.from_values(value) if isinstance(value, tuple) else value
-
-
 class Frames:
     """Length-prefixed pickles read from a blocking socket, one at a time."""
 
@@ -290,10 +278,11 @@ def serve(settings: Settings, sock: socket.socket, limits: Connection, parent: i
                     group.append(more)
             except EOFError:
                 return
-            jobs = [received(pickle.loads(data)) for data in group if data]
+            jobs: list[grouped.Job | grouped.Refusal] = [
+                pickle.loads(data) for data in group if data
+            ]
             sock.sendall(frame(grouped.write_all(services, jobs)))
-            if checkpointer is not None:
-                database.catch_up(checkpointer)
+            database.catch_up()  # once the answers are out
     finally:
         if checkpointer is not None:
             checkpointer.stop()

@@ -61,5 +61,9 @@ class WriteQueue:
                 for (_, answer), result in zip(group, answers, strict=True):
                     if not answer.done():
                         answer.set_result(result)
+                if self.services.database.catch_up_due():  # once the answers are out
+                    await anyio.to_thread.run_sync(
+                        self.services.database.catch_up, limiter=self.slots
+                    )
         finally:
             self._writer = None

@@ -148,6 +148,7 @@ class Database:
             autoflush=False,
         )
         self.directory_cache = DirectoryCache()
+        self._checkpointer: Checkpointer | None = None
 
     @contextmanager
     def session_scope(self, *, read_only: bool = False) -> Iterator[Session]:
@@ -180,18 +181,25 @@ class Database:
         self.engine.dispose()  # connections opened before keep the default
         checkpointer = Checkpointer(path, interval)
         checkpointer.start()
+        self._checkpointer = checkpointer
         return checkpointer
 
-    def catch_up(self, checkpointer: Checkpointer) -> None:
-        """`checkpointer.catch_up` on one of this engine's connections, when it is due.
+    def catch_up_due(self) -> bool:
+        """Whether the background checkpoints ask the writer to `catch_up`."""
+        return self._checkpointer is not None and self._checkpointer.restart_due()
 
-        For SQLite's single writer, between two of its transactions (see `db.checkpoint`).
+    def catch_up(self) -> None:
+        """When due, the background checkpointer's `catch_up` on one of this engine's
+        connections, so that the next write transaction starts the WAL over.
+
+        For SQLite's single writer, between two of its transactions (see `db.checkpoint`);
+        nothing for any other database, or with no checkpoints in the background.
         """
-        if not checkpointer.restart_due():
+        if self._checkpointer is None or not self._checkpointer.restart_due():
             return
         connection = self.engine.raw_connection()
         try:
-            checkpointer.catch_up(connection.driver_connection)
+            self._checkpointer.catch_up(connection.driver_connection)
         finally:
             connection.close()
 
