@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, or_, select
 from maxwork_leads.db import Database
 from maxwork_leads.ids import new_id
 from maxwork_leads.leads import repository
-from maxwork_leads.leads.matching import NaturalKey
+from maxwork_leads.leads.matching import ContactKey, NaturalKey
 from maxwork_leads.models import Contact, Credential, Lead
 from maxwork_leads.models.base import utcnow
 from maxwork_leads.models.leads import by_email
@@ -212,3 +212,40 @@ def test_contacts_written_together_keep_their_profiles_and_skip_the_refused_ones
         assert stored is not None and stored.search_profile == profiled["search_profile"]
         nulls = select(Contact.id).where(Contact.search_profile.is_(None))
         assert set(session.scalars(nulls)) == {taken["id"], plain["id"]}
+
+
+def test_contacts_are_found_or_inserted_together(db: Database) -> None:
+    """One call for people with and without a contact: the known ones are found, by key,
+    and left as they were; only the others are written."""
+    world = make_world(db)
+    now = utcnow()
+
+    def contact(email: str, name: str) -> dict[str, Any]:
+        return dict(
+            id=new_id(),
+            agent_id=world.agent.id,
+            phone_key="+351912345678",
+            email=email,
+            name=name,
+            phone_raw="912345678",
+            search_profile=None,
+            created_at=now,
+            updated_at=now,
+        )
+
+    known = contact("known@example.com", "Ana")
+    with db.session_scope() as session:
+        assert repository.insert_contact_rows(session, [known]) == {known["id"]}
+    again = contact("known@example.com", "Ana Maria")
+    stranger = contact("new@example.com", "Rui")
+    with db.session_scope() as session:
+        existing, written = repository.find_or_insert_contacts(session, [again, stranger])
+    assert existing == {
+        ContactKey(world.agent.id, "+351912345678", "known@example.com"): known["id"]
+    }
+    assert written == {stranger["id"]}
+    with db.session_scope() as session:
+        names = {
+            email: name for email, name in session.execute(select(Contact.email, Contact.name))
+        }
+    assert names == {"known@example.com": "Ana", "new@example.com": "Rui"}

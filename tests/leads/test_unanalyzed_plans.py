@@ -21,6 +21,7 @@ from maxwork_leads.ids import new_id
 from maxwork_leads.leads import repository
 from maxwork_leads.leads.matching import NaturalKey
 from maxwork_leads.models import Credential
+from maxwork_leads.models.base import utcnow
 from maxwork_leads.settings import Settings
 from tests.factories import make_world
 from tests.leads.test_repository import a_lead
@@ -48,13 +49,33 @@ def new_database(postgresql_url: str) -> Iterator[Database]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}_new" WITH (FORCE)')
 
 
-def _plan(database: Database, statement: Any, emails: list[str]) -> str:
+def _plan(database: Database, statement: Any, params: dict[str, list[Any]]) -> str:
     """EXPLAIN of the statement as the service runs it: its connection's settings, and
-    the emails as the one array parameter."""
+    its array parameters."""
     with database.engine.connect() as conn:
         sql = str(statement.compile(dialect=conn.dialect))
-        rows = conn.exec_driver_sql(f"EXPLAIN {sql}", {"emails": emails}).all()
+        rows = conn.exec_driver_sql(f"EXPLAIN {sql}", params).all()
     return "\n".join(row[0] for row in rows)
+
+
+def _contact_rows(world: Any, emails: list[str]) -> dict[str, list[Any]]:
+    """The array parameters of `repository.find_or_insert_contacts` for these people."""
+    now = utcnow()
+    rows = [
+        dict(
+            id=new_id(),
+            agent_id=world.agent.id,
+            phone_key="+351912345678",
+            email=email,
+            name="Ana",
+            phone_raw="912345678",
+            search_profile=None,
+            created_at=now,
+            updated_at=now,
+        )
+        for email in emails
+    ]
+    return {key: [row[key] for row in rows] for key in rows[0]}
 
 
 def test_a_batch_of_emails_is_looked_up_through_the_identity_indexes(
@@ -75,14 +96,22 @@ def test_a_batch_of_emails_is_looked_up_through_the_identity_indexes(
     assert analyzed == 0, "the premise: no statistics on these tables yet"
     emails = [f"p{i}@example.com" for i in range(0, 2 * EMAILS, 2)]
 
-    open_leads = _plan(new_database, repository._OPEN_LEAD_KEYS["postgresql"], emails)
-    contacts = _plan(new_database, repository._CONTACT_IDS["postgresql"], emails)
-    archived = _plan(new_database, repository._ARCHIVED_LEAD_KEYS["postgresql"], emails)
+    by_email = {"emails": emails}
+    open_leads = _plan(new_database, repository._OPEN_LEAD_KEYS["postgresql"], by_email)
+    contacts = _plan(new_database, repository._CONTACT_IDS["postgresql"], by_email)
+    archived = _plan(new_database, repository._ARCHIVED_LEAD_KEYS["postgresql"], by_email)
+    found_or_inserted = _plan(
+        new_database,
+        repository._FIND_OR_INSERT_CONTACTS.statement,
+        _contact_rows(world, emails),
+    )
 
     assert "Seq Scan" not in open_leads, open_leads
     assert "uq_leads_open_natural_key" in open_leads, open_leads
     assert "Seq Scan" not in contacts, contacts
     assert "uq_contacts_identity" in contacts, contacts
+    assert "Seq Scan" not in found_or_inserted, found_or_inserted
+    assert "uq_contacts_identity" in found_or_inserted, found_or_inserted
     assert "Seq Scan" not in archived, archived
     assert "ix_leads_archived_natural_key" in archived, archived
 

@@ -54,17 +54,17 @@ def link(session: Session, lead: Lead | LeadRow, outcome: LeadOutcome) -> None:
 def link_together(
     session: Session, leads: list[LeadRow], profiles: Mapping[uuid.UUID, dict[str, Any]]
 ) -> dict[uuid.UUID, str]:
-    """`link` for many new leads of distinct people: one look-up and one INSERT for all,
-    and one UPDATE for the search profiles of the people already known.
+    """`link` for many new leads of distinct people: the contacts found and the missing
+    ones inserted together (`repository.find_or_insert_contacts`), and one UPDATE for the
+    search profiles of the people already known.
 
     `profiles` holds the search profile of each lead that has a qualification, by lead ID.
     Returns each linked lead's contact operation by lead ID. A lead whose new contact the
     unique index refused is left out, for the caller to apply on its own.
     """
     keys = {lead.id: ContactKey(lead.agent_id, lead.phone_key, lead.email) for lead in leads}
-    existing = repository.contact_ids_by_keys(session, list(keys.values()))
     now = utcnow()
-    new = {
+    rows = {
         lead.id: {
             "id": new_id(),
             "agent_id": lead.agent_id,
@@ -77,9 +77,8 @@ def link_together(
             "updated_at": now,
         }
         for lead in leads
-        if keys[lead.id] not in existing
     }
-    written = repository.insert_contact_rows(session, list(new.values()))
+    existing, written = repository.find_or_insert_contacts(session, list(rows.values()))
     linked: dict[uuid.UUID, str] = {}
     known_profiles: dict[uuid.UUID, dict[str, Any]] = {}
     for lead in leads:
@@ -88,8 +87,8 @@ def link_together(
             linked[lead.id] = MATCHED
             if lead.id in profiles:
                 known_profiles[lead.contact_id] = profiles[lead.id]
-        elif new[lead.id]["id"] in written:
-            lead.contact_id = new[lead.id]["id"]
+        elif rows[lead.id]["id"] in written:
+            lead.contact_id = rows[lead.id]["id"]
             linked[lead.id] = CREATED
     repository.set_search_profiles(session, known_profiles)
     return linked

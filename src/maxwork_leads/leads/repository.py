@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     bindparam,
+    false,
     func,
     literal_column,
     or_,
@@ -312,6 +313,82 @@ def contact_ids_by_keys(
     found = session.connection().execute(statement, {"emails": emails})
     by_key = {ContactKey(row.agent_id, row.phone_key, row.email): row.id for row in found}
     return {key: contact_id for key, contact_id in by_key.items() if key in wanted}
+
+
+def _contacts_found_or_inserted() -> Any:
+    """PostgreSQL: insert the contacts of the rows (one array per column) that do not exist
+    yet, and find those that do, in one statement.
+
+    Every part of a statement reads the same snapshot, taken before its INSERT: the
+    look-up finds only the contacts that existed before, each by one probe of the identity
+    index (a LATERAL subquery kept apart by OFFSET 0, as in `_by_email`). Each row is
+    answered once, flagged `inserted` or not; a row that neither finds its contact nor
+    inserts it lost a race to a writer this snapshot cannot see.
+    """
+    table = Contact.__table__
+    key_columns = ["agent_id", "phone_key", "email"]
+    params = [bindparam(key, type_=ARRAY(table.c[key].type)) for key in _CONTACT_ROW_COLUMNS]
+    unnested = func.unnest(*params).table_valued(*_CONTACT_ROW_COLUMNS).render_derived()
+    wanted = select(*[unnested.c[key] for key in _CONTACT_ROW_COLUMNS]).cte("wanted")
+    inserted = (
+        postgresql_insert(table)
+        .from_select(_CONTACT_ROW_COLUMNS, select(*[wanted.c[key] for key in _CONTACT_ROW_COLUMNS]))
+        .on_conflict_do_nothing()
+        .returning(table.c.id, *[table.c[key] for key in key_columns])
+        .cte("inserted")
+    )
+    found = (
+        select(table.c.id, *[table.c[key] for key in key_columns])
+        .where(*[table.c[key] == wanted.c[key] for key in key_columns])
+        .offset(literal_column("0"))
+        .lateral("found")
+    )
+    return select(
+        *[inserted.c[key] for key in ["id", *key_columns]], true().label("inserted")
+    ).union_all(
+        select(*[found.c[key] for key in ["id", *key_columns]], false().label("inserted"))
+        .select_from(wanted)
+        .join(found, true())
+    )
+
+
+_FIND_OR_INSERT_CONTACTS = arrays.BinaryArrays(
+    _contacts_found_or_inserted(),
+    arrays.column_types(Contact.__table__, _CONTACT_ROW_COLUMNS, _CONTACT_TYPES),
+)
+
+
+def find_or_insert_contacts(
+    session: Session, rows: Sequence[dict[str, Any]]
+) -> tuple[dict[ContactKey, uuid.UUID], set[uuid.UUID]]:
+    """For complete contact rows of distinct people: the IDs of the contacts that already
+    exist, by key, and the IDs of the rows written for the others.
+
+    One statement on PostgreSQL, where each statement is a round trip; on SQLite a
+    look-up, then one INSERT of the rows whose person has no contact yet. A row in
+    neither answer was refused by the unique index: someone else's contact for that
+    person appeared meanwhile, for the caller to apply on its own.
+    """
+    if not rows:
+        return {}, set()
+    if not is_postgresql(session):
+        existing = contact_ids_by_keys(
+            session, [ContactKey(r["agent_id"], r["phone_key"], r["email"]) for r in rows]
+        )
+        new = [
+            r for r in rows if ContactKey(r["agent_id"], r["phone_key"], r["email"]) not in existing
+        ]
+        return existing, insert_contact_rows(session, new)
+    params = arrays.as_arrays(rows, _CONTACT_ROW_COLUMNS)
+    answered = _FIND_OR_INSERT_CONTACTS.execute(session.connection(), params)
+    existing = {}
+    written = set()
+    for row in answered:
+        if row.inserted:
+            written.add(row.id)
+        else:
+            existing[ContactKey(row.agent_id, row.phone_key, row.email)] = row.id
+    return existing, written
 
 
 _SET_PROFILE = (
