@@ -10,7 +10,9 @@ from typing import Any
 from maxwork_leads.credentials import service as credentials
 from maxwork_leads.db import Database
 from maxwork_leads.directory import service as directory
+from maxwork_leads.ids import new_id
 from maxwork_leads.models import Agency, Listing, User
+from maxwork_leads.models.base import utcnow
 
 _seq = itertools.count(1)
 
@@ -96,6 +98,23 @@ def make_world(db: Database) -> World:
     agent = make_user(db, agency=agency)
     listing = make_listing(db, agency=agency, agent=agent)
     return World(agency, manager, agent, listing, make_credential(db, agency=agency))
+
+
+def contact_row(agent_id: uuid.UUID, email: str, **overrides: Any) -> dict[str, Any]:
+    """A complete `contacts` row, as the repository's many-row writes take it."""
+    now = utcnow()
+    return {
+        "id": new_id(),
+        "agent_id": agent_id,
+        "phone_key": "+351912345678",
+        "email": email,
+        "name": "Ana",
+        "phone_raw": "912345678",
+        "search_profile": None,
+        "created_at": now,
+        "updated_at": now,
+        **overrides,
+    }
 
 
 def lead_body(**overrides: Any) -> dict[str, Any]:

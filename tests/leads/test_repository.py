@@ -14,7 +14,7 @@ from maxwork_leads.models import Contact, Credential, Lead
 from maxwork_leads.models.base import utcnow
 from maxwork_leads.models.leads import by_email
 from maxwork_leads.settings import Settings
-from tests.factories import make_world
+from tests.factories import contact_row, make_world
 
 
 def a_lead(world, credential_id, **overrides) -> Lead:  # type: ignore[no-untyped-def]
@@ -184,20 +184,9 @@ def test_contacts_written_together_keep_their_profiles_and_skip_the_refused_ones
     profile is stored as a JSON object, a missing one as SQL NULL, and a row the unique
     index refuses is left out of the answer."""
     world = make_world(db)
-    now = utcnow()
 
     def contact(email: str, profile: dict[str, Any] | None) -> dict[str, Any]:
-        return dict(
-            id=new_id(),
-            agent_id=world.agent.id,
-            phone_key="+351912345678",
-            email=email,
-            name="Ana",
-            phone_raw="912345678",
-            search_profile=profile,
-            created_at=now,
-            updated_at=now,
-        )
+        return contact_row(world.agent.id, email, search_profile=profile)
 
     with db.session_scope() as session:
         taken = contact("taken@example.com", None)
@@ -218,20 +207,9 @@ def test_contacts_are_found_or_inserted_together(db: Database) -> None:
     """One call for people with and without a contact: the known ones are found, by key,
     and left as they were; only the others are written."""
     world = make_world(db)
-    now = utcnow()
 
     def contact(email: str, name: str) -> dict[str, Any]:
-        return dict(
-            id=new_id(),
-            agent_id=world.agent.id,
-            phone_key="+351912345678",
-            email=email,
-            name=name,
-            phone_raw="912345678",
-            search_profile=None,
-            created_at=now,
-            updated_at=now,
-        )
+        return contact_row(world.agent.id, email, name=name)
 
     known = contact("known@example.com", "Ana")
     with db.session_scope() as session:

@@ -21,9 +21,8 @@ from maxwork_leads.ids import new_id
 from maxwork_leads.leads import repository
 from maxwork_leads.leads.matching import NaturalKey
 from maxwork_leads.models import Credential
-from maxwork_leads.models.base import utcnow
 from maxwork_leads.settings import Settings
-from tests.factories import make_world
+from tests.factories import contact_row, make_world
 from tests.leads.test_repository import a_lead
 
 pytestmark = pytest.mark.postgres
@@ -60,21 +59,7 @@ def _plan(database: Database, statement: Any, params: dict[str, list[Any]]) -> s
 
 def _contact_rows(world: Any, emails: list[str]) -> dict[str, list[Any]]:
     """The array parameters of `repository.find_or_insert_contacts` for these people."""
-    now = utcnow()
-    rows = [
-        dict(
-            id=new_id(),
-            agent_id=world.agent.id,
-            phone_key="+351912345678",
-            email=email,
-            name="Ana",
-            phone_raw="912345678",
-            search_profile=None,
-            created_at=now,
-            updated_at=now,
-        )
-        for email in emails
-    ]
+    rows = [contact_row(world.agent.id, email) for email in emails]
     return {key: [row[key] for row in rows] for key in rows[0]}
 
 
