@@ -372,12 +372,9 @@ def find_or_insert_contacts(
     if not rows:
         return {}, set()
     if not is_postgresql(session):
-        existing = contact_ids_by_keys(
-            session, [ContactKey(r["agent_id"], r["phone_key"], r["email"]) for r in rows]
-        )
-        new = [
-            r for r in rows if ContactKey(r["agent_id"], r["phone_key"], r["email"]) not in existing
-        ]
+        keys = [ContactKey(r["agent_id"], r["phone_key"], r["email"]) for r in rows]
+        existing = contact_ids_by_keys(session, keys)
+        new = [row for row, key in zip(rows, keys, strict=True) if key not in existing]
         return existing, insert_contact_rows(session, new)
     params = arrays.as_arrays(rows, _CONTACT_ROW_COLUMNS)
     answered = _FIND_OR_INSERT_CONTACTS.execute(session.connection(), params)
